@@ -1,0 +1,29 @@
+// src/fs/decrypt_view.h — the read-only plaintext view of a ciphertext copy (restore side).
+//
+// The copy's root holds the encrypted source directories and usually "encfsr.key" (never
+// shown). Names that fail authentication are hidden and reported; long-name side files are
+// consumed; a damaged block makes reads touching it fail with EIO and is reported, the other
+// blocks stay readable.
+#pragma once
+
+#include <memory>
+
+#include "crypto/keys.h"
+#include "crypto/name_cipher.h"
+#include "src/fs/damage.h"
+#include "src/fs/view.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::fs {
+
+struct DecryptOptions {
+  crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
+  double timeout = 3600.0;  // entry and attribute cache timeout: the copy is static
+  DamageSink on_damage;     // may be empty; damage is always logged as a warning too
+};
+
+std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root,
+                                        const crypto::MasterKey& master,
+                                        DecryptOptions options);
+
+}  // namespace encfsr::fs

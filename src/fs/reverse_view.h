@@ -1,0 +1,32 @@
+// src/fs/reverse_view.h — the main job: the read-only ciphertext view of configured sources.
+//
+// Root: one directory per source (name encrypted with the root's ID as tweak) plus the virtual
+// key file "encfsr.key" (unless key_in_view is false). Below: directories, regular files
+// (content sealed block by block on read, st_size computed) and symlinks (targets encrypted).
+// Sockets, FIFOs and devices are left out; hard links appear as separate files. Exclusions,
+// CACHEDIR.TAG, one_file_system and tiers as in config/config.h. With `plain`, the same view
+// with names, contents and targets as they are (the pass-through reference).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "crypto/keys.h"
+#include "src/fs/view.h"
+
+namespace encfsr::fs {
+
+struct ReverseOptions {
+  bool plain = false;
+  // Served as "encfsr.key" at the root when the config's key_in_view is true (ignored in
+  // plain mode). Must already contain the view section.
+  std::string key_file_text;
+};
+
+// Opens every source root (throws std::runtime_error naming the path if one cannot be opened).
+std::unique_ptr<View> make_reverse_view(const config::Config& config,
+                                        const crypto::MasterKey& master,
+                                        ReverseOptions options);
+
+}  // namespace encfsr::fs

@@ -1,0 +1,70 @@
+// src/fs/view.h — the FUSE-free model of a read-only view, as the FUSE glue, `restore` and
+// `verify` see it.
+//
+// Two implementations: ReverseView (plaintext sources -> ciphertext, or --plain) and
+// DecryptView (ciphertext copy -> plaintext). Inode numbers are derived from node IDs
+// (crypto/node_id.h): stable across mounts and unique in the view; kRootIno is the root.
+// Every method is thread-safe and reports filesystem errors as an errno in a Result; none
+// throws.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/util/result.h"
+
+namespace encfsr::fs {
+
+using Ino = std::uint64_t;
+inline constexpr Ino kRootIno = 1;
+
+struct Entry {
+  Ino ino = 0;
+  struct stat attr {};
+};
+
+struct DirEntry {
+  std::string name;  // as the view shows it
+  Ino ino = 0;
+  mode_t type = 0;   // S_IFDIR, S_IFREG or S_IFLNK
+};
+
+// An open regular file of a view. read() may be called from several threads at once.
+class OpenFile {
+ public:
+  virtual ~OpenFile() = default;
+  // Reads up to buf.size() bytes at offset into buf; returns the count (short only at the end of
+  // the file). EIO for a block that fails authentication (decrypt view) or a source file that
+  // changed size under the read (reverse view).
+  virtual util::Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) = 0;
+  // Whether the kernel may keep its page cache of this file (size and mtime unchanged since the
+  // last open).
+  virtual bool keep_cache() const noexcept { return false; }
+};
+
+class View {
+ public:
+  virtual ~View() = default;
+
+  // Looks `name` up in directory `parent`; on success the inode's lookup count grows by one.
+  virtual util::Result<Entry> lookup(Ino parent, std::string_view name) = 0;
+  // Drops `count` lookups (FUSE forget); an inode with none left is dropped from the table.
+  virtual void forget(Ino ino, std::uint64_t count) noexcept = 0;
+  virtual util::Result<struct stat> getattr(Ino ino) = 0;
+  virtual util::Result<std::string> readlink(Ino ino) = 0;
+  // The entries of a directory, without "." and "..", in a stable order.
+  virtual util::Result<std::vector<DirEntry>> list(Ino dir) = 0;
+  virtual util::Result<std::unique_ptr<OpenFile>> open(Ino ino) = 0;
+
+  // Seconds the kernel may cache entries and attributes.
+  virtual double entry_timeout() const noexcept = 0;
+  virtual double attr_timeout() const noexcept = 0;
+};
+
+}  // namespace encfsr::fs
