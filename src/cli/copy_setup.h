@@ -1,0 +1,34 @@
+// src/cli/copy_setup.h — opening a ciphertext copy: its key and its names encoding.
+// Shared by `mount --decrypt`, `restore`, `verify` and `path decrypt`.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "crypto/keys.h"
+#include "crypto/name_cipher.h"
+#include "src/cli/key_source.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::cli {
+
+struct CopyOptions {
+  std::optional<std::string> key;    // --key FILE; default CIPHERDIR/encfsr.key
+  std::optional<std::string> names;  // --names base64url|base32; default from the key file's
+                                     // view section, else detected from the root entries
+  KeyOptions key_options;
+};
+// Adds --key, --names and the key options (with --master-key-file).
+void add_copy_options(CLI::App& command, CopyOptions& options);
+
+struct OpenedCopy {
+  util::UniqueFd root;  // O_DIRECTORY fd of CIPHERDIR
+  crypto::MasterKey master;
+  crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
+};
+// Throws CliError: kExitIo (CIPHERDIR unreadable / not a directory), kExitKeyFile (no key file
+// or damaged), kExitPassword.
+OpenedCopy open_copy(const std::filesystem::path& cipher_dir, const CopyOptions& options);
+
+}  // namespace encfsr::cli
