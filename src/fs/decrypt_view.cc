@@ -1,1 +1,306 @@
-// placeholder: being written
+// src/fs/decrypt_view.cc — the plaintext view of a ciphertext copy (see decrypt_view.h).
+//
+// Lookups go plaintext -> ciphertext: the name asked for is encrypted with its directory's ID
+// and looked for in the copy, so a renamed or moved ciphertext entry is simply not found under
+// any name (and is reported by the listing, whose names fail authentication). Listings go the
+// other way and hide, and report, every name that does not authenticate.
+#include "src/fs/decrypt_view.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/content_cipher.h"
+#include "crypto/size_math.h"
+#include "src/fs/backing_io.h"
+#include "src/fs/dir_fd_cache.h"
+#include "src/fs/inode_table.h"
+#include "src/util/log.h"
+
+namespace encfsr::fs {
+namespace {
+
+using util::Errno;
+using util::Result;
+
+constexpr std::size_t kSideFileLimit = 4096;
+
+thread_local std::vector<std::uint8_t> t_cipher;
+thread_local std::vector<std::uint8_t> t_plain;
+
+std::span<std::uint8_t> scratch(std::vector<std::uint8_t>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return {v.data(), n};
+}
+
+class Reporter {
+ public:
+  explicit Reporter(DamageSink sink) : sink_(std::move(sink)) {}
+  void operator()(const Damage& d) const {
+    std::string line = "damaged: " + d.cipher_path + ": " + describe(d.kind);
+    if (d.kind == DamageKind::kBlock) line += " (block " + std::to_string(d.block) + ")";
+    if (!d.plain_path.empty()) line += " [" + util::log::name(d.plain_path) + "]";
+    util::log::warning(line);
+    if (sink_) sink_(d);
+  }
+
+ private:
+  DamageSink sink_;
+};
+
+class DecryptingFile final : public OpenFile {
+ public:
+  DecryptingFile(util::UniqueFd fd, std::uint64_t cipher_size, const crypto::NodeId& id,
+                 const crypto::ContentCipher& cipher, const Reporter& report, Damage where)
+      : fd_(std::move(fd)),
+        cipher_size_(cipher_size),
+        plain_size_(crypto::plain_size_lenient(cipher_size)),
+        blocks_((cipher_size + crypto::kCipherBlockSize - 1) / crypto::kCipherBlockSize),
+        id_(id),
+        cipher_(cipher),
+        report_(report),
+        where_(std::move(where)) {}
+
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override {
+    if (offset >= plain_size_ || buf.empty()) return std::size_t{0};
+    const std::uint64_t length = std::min<std::uint64_t>(buf.size(), plain_size_ - offset);
+    const auto range = crypto::blocks_of_plain_range(offset, length);
+    const std::uint64_t begin = range.first * crypto::kCipherBlockSize;
+    const std::uint64_t end = std::min(cipher_size_, (range.last + 1) * crypto::kCipherBlockSize);
+    auto sealed = scratch(t_cipher, end - begin);
+    auto got = pread_full(fd_.get(), sealed, begin);
+    if (!got) return Errno{got.error()};
+    if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
+    auto plain = scratch(t_plain, sealed.size());
+    std::size_t in = 0, out = 0;
+    for (std::uint64_t i = range.first; i <= range.last; ++i) {
+      const std::size_t n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(crypto::kCipherBlockSize, sealed.size() - in));
+      if (n < crypto::kTagSize ||
+          cipher_.open(id_, i, i + 1 == blocks_, sealed.subspan(in, n),
+                       plain.subspan(out, n - crypto::kTagSize)) != crypto::Status::kOk) {
+        Damage d = where_;
+        d.kind = DamageKind::kBlock;
+        d.block = i;
+        report_(d);
+        return Errno{EIO};
+      }
+      in += n;
+      out += n - crypto::kTagSize;
+    }
+    const std::size_t skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
+    const std::size_t n = static_cast<std::size_t>(length);
+    std::memcpy(buf.data(), plain.data() + skip, n);
+    return n;
+  }
+  bool keep_cache() const noexcept override { return true; }  // the copy is static
+
+ private:
+  util::UniqueFd fd_;
+  std::uint64_t cipher_size_;
+  std::uint64_t plain_size_;
+  std::uint64_t blocks_;
+  crypto::NodeId id_;
+  const crypto::ContentCipher& cipher_;
+  const Reporter& report_;
+  Damage where_;
+};
+
+class DecryptView final : public View {
+ public:
+  DecryptView(util::UniqueFd root, const crypto::MasterKey& master, DecryptOptions options)
+      : root_(std::make_shared<const util::UniqueFd>(std::move(root))),
+        keys_(master),
+        content_(keys_),
+        names_(keys_, options.names),
+        timeout_(options.timeout),
+        report_(std::move(options.on_damage)),
+        dirs_(32, std::chrono::hours(24 * 365)) {
+    Node root_node;
+    root_node.kind = NodeKind::kRoot;
+    root_node.type = S_IFDIR;
+    root_node.id = crypto::root_id(keys_);
+    (void)table_.ref(root_node);
+  }
+
+  double entry_timeout() const noexcept override { return timeout_; }
+  double attr_timeout() const noexcept override { return timeout_; }
+
+  Result<Entry> lookup(Ino parent, std::string_view name) override {
+    auto dir = node(parent);
+    if (!dir) return Errno{dir.error()};
+    if (dir->type != S_IFDIR) return Errno{ENOTDIR};
+    if (name.empty() || name.size() > crypto::kMaxNameBytes ||
+        name.find('/') != std::string_view::npos) {
+      return Errno{ENOENT};
+    }
+    auto fd = dirs_.open(root_, "", dir->rel);
+    if (!fd) return Errno{fd.error()};
+    const std::string cipher_name = names_.encrypt(dir->id, name).name;
+    struct stat st {};
+    if (::fstatat((*fd)->get(), cipher_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return util::last_errno();
+    }
+    const mode_t type = st.st_mode & S_IFMT;
+    if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) return Errno{ENOENT};
+    Node n;
+    n.kind = NodeKind::kBacked;
+    n.type = type;
+    n.parent = parent;
+    n.id = crypto::child_id(keys_, dir->id, name);
+    n.rel = join_rel(dir->rel, cipher_name);
+    n.name = cipher_name;
+    n.extra = join_rel(dir->extra, name);
+    auto ino = table_.ref(n);
+    if (!ino) return Errno{EIO};
+    auto attr = transform(n, *ino, st, (*fd)->get());
+    if (!attr) {
+      table_.forget(*ino, 1);
+      return Errno{attr.error()};
+    }
+    return Entry{*ino, *attr};
+  }
+
+  void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
+
+  Result<struct stat> getattr(Ino ino) override {
+    auto n = node(ino);
+    if (!n) return Errno{n.error()};
+    if (n->kind == NodeKind::kRoot) {
+      struct stat st {};
+      if (::fstat(root_->get(), &st) != 0) return util::last_errno();
+      st.st_ino = kRootIno;
+      return st;
+    }
+    auto fd = dirs_.open(root_, "", split_parent(n->rel).first);
+    if (!fd) return Errno{fd.error()};
+    struct stat st {};
+    if (::fstatat((*fd)->get(), n->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return util::last_errno();
+    }
+    return transform(*n, ino, st, (*fd)->get());
+  }
+
+  Result<std::string> readlink(Ino ino) override {
+    auto n = node(ino);
+    if (!n) return Errno{n.error()};
+    if (n->type != S_IFLNK) return Errno{EINVAL};
+    auto fd = dirs_.open(root_, "", split_parent(n->rel).first);
+    if (!fd) return Errno{fd.error()};
+    return target_of(*n, (*fd)->get(), true);
+  }
+
+  Result<std::vector<DirEntry>> list(Ino ino) override {
+    auto dir = node(ino);
+    if (!dir) return Errno{dir.error()};
+    if (dir->type != S_IFDIR) return Errno{ENOTDIR};
+    auto fd = dirs_.open(root_, "", dir->rel);
+    if (!fd) return Errno{fd.error()};
+    auto entries = read_dir((*fd)->get());
+    if (!entries) return Errno{entries.error()};
+    std::vector<DirEntry> out;
+    out.reserve(entries->size());
+    for (const RawEntry& e : *entries) {
+      if (dir->kind == NodeKind::kRoot && e.name == crypto::kKeyFileName) continue;
+      if (crypto::NameCipher::is_side_file(e.name)) continue;
+      const mode_t type = entry_type((*fd)->get(), e);
+      if (type == 0) continue;
+      std::string full = e.name;
+      if (crypto::NameCipher::is_long_form(e.name)) {
+        auto side = read_small_file((*fd)->get(), e.name + std::string(crypto::kSideFileSuffix),
+                                    kSideFileLimit);
+        if (!side || names_.check_long_name(e.name, *side) != crypto::Status::kOk) {
+          report_(Damage{DamageKind::kSideFile, join_rel(dir->rel, e.name), {}, 0});
+          continue;
+        }
+        full = std::move(*side);
+      }
+      std::string plain;
+      if (names_.decrypt(dir->id, full, plain) != crypto::Status::kOk) {
+        report_(Damage{DamageKind::kName, join_rel(dir->rel, e.name), {}, 0});
+        continue;
+      }
+      const crypto::NodeId id = crypto::child_id(keys_, dir->id, plain);
+      out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return out;
+  }
+
+  Result<std::unique_ptr<OpenFile>> open(Ino ino) override {
+    auto n = node(ino);
+    if (!n) return Errno{n.error()};
+    if (n->type != S_IFREG) return Errno{n->type == S_IFDIR ? EISDIR : ELOOP};
+    auto dir = dirs_.open(root_, "", split_parent(n->rel).first);
+    if (!dir) return Errno{dir.error()};
+    util::UniqueFd fd(::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return util::last_errno();
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return util::last_errno();
+    if (!S_ISREG(st.st_mode)) return Errno{ENOENT};
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    Damage where{DamageKind::kBlock, n->rel, n->extra, 0};
+    if (!crypto::plain_size(size)) {
+      Damage d = where;
+      d.kind = DamageKind::kSize;
+      report_(d);
+    }
+    return std::unique_ptr<OpenFile>(
+        std::make_unique<DecryptingFile>(std::move(fd), size, n->id, content_, report_, where));
+  }
+
+ private:
+  Result<Node> node(Ino ino) const {
+    auto n = table_.get(ino);
+    if (!n) return Errno{ESTALE};
+    return *n;
+  }
+
+  Result<std::string> target_of(const Node& n, int dir_fd, bool report) {
+    auto sealed = read_link(dir_fd, n.name);
+    if (!sealed) return sealed;
+    std::string target;
+    if (names_.decrypt_link(n.id, *sealed, target) != crypto::Status::kOk) {
+      if (report) report_(Damage{DamageKind::kLink, n.rel, n.extra, 0});
+      return Errno{EIO};
+    }
+    return target;
+  }
+
+  Result<struct stat> transform(const Node& n, Ino ino, struct stat st, int dir_fd) {
+    st.st_ino = ino;
+    st.st_nlink = 1;
+    if (S_ISREG(st.st_mode)) {
+      st.st_size = static_cast<off_t>(
+          crypto::plain_size_lenient(static_cast<std::uint64_t>(st.st_size)));
+      st.st_blocks = (st.st_size + 511) / 512;
+    } else if (S_ISLNK(st.st_mode)) {
+      auto target = target_of(n, dir_fd, false);
+      if (target) st.st_size = static_cast<off_t>(target->size());
+    }
+    return st;
+  }
+
+  SharedFd root_;
+  crypto::KeySet keys_;
+  crypto::ContentCipher content_;
+  crypto::NameCipher names_;
+  double timeout_;
+  Reporter report_;
+  InodeTable table_;
+  DirFdCache dirs_;
+};
+
+}  // namespace
+
+std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root,
+                                        const crypto::MasterKey& master, DecryptOptions options) {
+  return std::make_unique<DecryptView>(std::move(cipher_root), master, std::move(options));
+}
+
+}  // namespace encfsr::fs

@@ -1,0 +1,113 @@
+#include "src/fs/backing_io.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "src/util/unique_fd.h"
+
+namespace encfsr::fs {
+
+util::Result<std::size_t> pread_full(int fd, std::span<std::uint8_t> buf, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done,
+                              static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return util::last_errno();
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+util::Result<std::vector<RawEntry>> read_dir(int dir_fd) {
+  // fdopendir takes the fd over: give it its own.
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return util::last_errno();
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    return util::Errno{err};
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(dir, ::closedir);
+  std::vector<RawEntry> out;
+  for (;;) {
+    errno = 0;
+    const dirent* ent = ::readdir(dir);
+    if (ent == nullptr) {
+      if (errno != 0) return util::last_errno();
+      break;
+    }
+    const std::string_view name(ent->d_name);
+    if (name == "." || name == "..") continue;
+    out.push_back(RawEntry{std::string(name), ent->d_type});
+  }
+  return out;
+}
+
+mode_t entry_type(int dir_fd, const RawEntry& entry) {
+  switch (entry.d_type) {
+    case DT_DIR: return S_IFDIR;
+    case DT_REG: return S_IFREG;
+    case DT_LNK: return S_IFLNK;
+    case DT_UNKNOWN: break;
+    default: return 0;  // sockets, FIFOs, devices: not part of a view
+  }
+  struct stat st {};
+  if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  const mode_t type = st.st_mode & S_IFMT;
+  return (type == S_IFDIR || type == S_IFREG || type == S_IFLNK) ? type : 0;
+}
+
+util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit) {
+  util::UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return util::last_errno();
+  std::string out(limit + 1, '\0');
+  auto n = pread_full(fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
+  if (!n) return util::Errno{n.error()};
+  if (*n > limit) return util::Errno{EFBIG};
+  out.resize(*n);
+  return out;
+}
+
+util::Result<std::string> read_link(int dir_fd, const std::string& name) {
+  std::string out(PATH_MAX, '\0');
+  const ssize_t n = ::readlinkat(dir_fd, name.c_str(), out.data(), out.size());
+  if (n < 0) return util::last_errno();
+  if (static_cast<std::size_t>(n) >= out.size()) return util::Errno{ENAMETOOLONG};
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+util::Result<std::size_t> MemoryFile::read(std::uint64_t offset, std::span<std::uint8_t> buf) {
+  if (offset >= contents_.size()) return std::size_t{0};
+  const std::size_t n = std::min(buf.size(), contents_.size() - static_cast<std::size_t>(offset));
+  std::memcpy(buf.data(), contents_.data() + offset, n);
+  return n;
+}
+
+struct stat virtual_attr(mode_t type_and_mode, std::uint64_t size) {
+  struct stat st {};
+  st.st_mode = type_and_mode;
+  st.st_nlink = 1;
+  st.st_uid = ::geteuid();
+  st.st_gid = ::getegid();
+  st.st_size = static_cast<off_t>(size);
+  st.st_blksize = 4096;
+  st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  st.st_mtim.tv_sec = kVirtualMtime;
+  st.st_ctim.tv_sec = kVirtualMtime;
+  st.st_atim.tv_sec = kVirtualMtime;
+  return st;
+}
+
+}  // namespace encfsr::fs

@@ -1,0 +1,52 @@
+// src/fs/backing_io.h — the few system calls both views make on their backing trees, with
+// EINTR and short transfers handled: whole preads, directory listings, small files, links.
+// Everything is relative to a directory fd and never follows a symlink.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/fs/view.h"
+#include "src/util/result.h"
+
+namespace encfsr::fs {
+
+// Reads until buf is full or end of file; returns the count.
+util::Result<std::size_t> pread_full(int fd, std::span<std::uint8_t> buf, std::uint64_t offset);
+
+struct RawEntry {
+  std::string name;
+  unsigned char d_type;  // DT_* (DT_UNKNOWN possible)
+};
+// The entries of directory `dir_fd` (not consumed; "." and ".." left out).
+util::Result<std::vector<RawEntry>> read_dir(int dir_fd);
+
+// The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say.
+mode_t entry_type(int dir_fd, const RawEntry& entry);
+
+// A file's contents, at most `limit` bytes (EFBIG if larger).
+util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
+util::Result<std::string> read_link(int dir_fd, const std::string& name);
+
+// An open file whose contents are a string in memory (virtual files).
+class MemoryFile final : public OpenFile {
+ public:
+  explicit MemoryFile(std::string contents) : contents_(std::move(contents)) {}
+  util::Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override;
+  bool keep_cache() const noexcept override { return true; }
+
+ private:
+  std::string contents_;
+};
+
+// Attributes of a virtual read-only file or directory with a fixed mtime (2000-01-01).
+struct stat virtual_attr(mode_t type_and_mode, std::uint64_t size);
+inline constexpr time_t kVirtualMtime = 946684800;
+
+}  // namespace encfsr::fs
