@@ -10,9 +10,10 @@
 //   nonce: <48 hex>
 //   wrapped: <96 hex>
 //   check: <64 hex>
-// The first 7 lines (up to and including "nonce:") plus the "check:" line are the associated
-// data of the wrap, so changing any byte of the file is detected. A key file served at the root
-// of a view adds a view section:
+// The first 6 lines (up to and including "salt:") plus the "check:" line are the associated
+// data of the wrap; the nonce is chosen inside the wrap (after the associated data is fixed) and
+// is authenticated by the AEAD itself, so changing any byte of the file is detected. A key file
+// served at the root of a view adds a view section:
 //   names: base64url|base32
 //   view: <64 hex>   (crypto::view_params_tag over the "names: ...\n" line)
 #pragma once
@@ -44,7 +45,7 @@ std::string serialize_key_file(const KeyFile& key_file);
 // The same plus the view section, its tag computed with `keys`.
 std::string serialize_key_file_with_view(const KeyFile& key_file, crypto::NameEncoding names,
                                          const crypto::KeySet& keys);
-// The bytes authenticated by the wrap (depend on kdf, salt, nonce, check).
+// The associated data of the wrap (depend on kdf, salt and check; the AEAD covers the nonce).
 std::vector<std::uint8_t> key_file_associated_data(const KeyFile& key_file);
 
 // Parses text; on error returns false and sets `error` to "line N: message".

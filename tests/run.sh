@@ -17,7 +17,7 @@ done
 
 packages=(build-essential cmake pkg-config fuse3 libfuse3-dev libsodium-dev libyaml-cpp-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 rsync tar diffutils
-          restic borgbackup bup rdiff-backup procps util-linux attr)
+          restic borgbackup bup rdiff-backup procps util-linux attr git)
 if [ "$install" = 1 ]; then
   missing=()
   for p in "${packages[@]}"; do
