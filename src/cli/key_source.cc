@@ -1,1 +1,371 @@
-// placeholder: being written
+// src/cli/key_source.cc — password sources (file, command, stdin, terminal prompt without echo)
+// and unlocking a key file with a password or a paper key.
+//
+// Secrets are read byte by byte straight into crypto::SecureBuffer (no stdio buffers, no
+// std::string copies). The terminal prompt turns echo off and restores it on every path,
+// including when the process is interrupted by a signal while waiting for input.
+#include "src/cli/key_source.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+
+#include "config/key_file.h"
+#include "crypto/paper_key.h"
+#include "src/cli/cli_error.h"
+#include "src/util/exit_codes.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::cli {
+namespace {
+
+// Longest password (or paper key file) accepted, in bytes.
+constexpr std::size_t kMaxSecret = 4096;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Writes all of `text` to fd (best effort: prompts only).
+void write_text(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Reads one line from fd into secure memory, byte by byte so nothing after the line is
+// consumed. Strips the '\n' and one '\r' before it. Stops at EOF. Returns false with `err` set
+// on a read error; `too_long` when the line exceeds kMaxSecret.
+struct LineResult {
+  crypto::SecureBuffer line;
+  int err = 0;
+  bool too_long = false;
+  bool saw_newline = false;
+};
+
+LineResult read_secret_line(int fd) {
+  LineResult result;
+  result.line = crypto::SecureBuffer(kMaxSecret + 1);
+  std::size_t used = 0;
+  for (;;) {
+    std::uint8_t byte = 0;
+    ssize_t n = ::read(fd, &byte, 1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result.err = errno;
+      break;
+    }
+    if (n == 0) break;
+    if (byte == '\n') {
+      result.saw_newline = true;
+      break;
+    }
+    if (used == kMaxSecret + 1) {
+      result.too_long = true;
+      continue;  // keep consuming the line so a following line stays readable
+    }
+    result.line.data()[used++] = byte;
+    sodium_memzero(&byte, sizeof byte);
+  }
+  if (used > 0 && result.line.data()[used - 1] == '\r') --used;
+  if (used > kMaxSecret) result.too_long = true;
+  result.line.truncate(used);
+  return result;
+}
+
+// Checks a line read from a source; throws for errors, empty or oversized secrets.
+crypto::SecureBuffer accept_line(LineResult result, const std::string& source) {
+  if (result.err != 0) {
+    throw CliError(util::kExitPassword,
+                   "cannot read the password from " + source + ": " + errno_text(result.err));
+  }
+  if (result.too_long) {
+    throw CliError(util::kExitPassword, "the password from " + source + " is longer than " +
+                                            std::to_string(kMaxSecret) + " bytes");
+  }
+  if (result.line.empty()) {
+    throw CliError(util::kExitPassword, "empty password from " + source + " refused");
+  }
+  return std::move(result.line);
+}
+
+crypto::SecureBuffer password_from_file(const std::string& file) {
+  util::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    throw CliError(util::kExitPassword,
+                   "cannot open password file " + file + ": " + errno_text(errno));
+  }
+  return accept_line(read_secret_line(fd.get()), "password file " + file);
+}
+
+crypto::SecureBuffer password_from_command(const std::string& command) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw CliError(util::kExitInternal, "pipe: " + errno_text(errno));
+  }
+  util::UniqueFd read_end(fds[0]);
+  util::UniqueFd write_end(fds[1]);
+  // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
+  const char* shell = "/bin/sh";
+  const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) throw CliError(util::kExitInternal, "fork: " + errno_text(errno));
+  if (pid == 0) {
+    if (::dup2(write_end.get(), STDOUT_FILENO) < 0) ::_exit(127);
+    ::execv(shell,
+            const_cast<char* const*>(argv));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    ::_exit(127);
+  }
+  write_end.reset();
+  LineResult line = read_secret_line(read_end.get());
+  // Drain the rest so the command is not killed by SIGPIPE; wipe what was read.
+  std::array<char, 512> sink{};
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), sink.data(), sink.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+  }
+  sodium_memzero(sink.data(), sink.size());
+  read_end.reset();
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw CliError(util::kExitInternal, "waitpid: " + errno_text(errno));
+  }
+  if (WIFSIGNALED(status)) {
+    throw CliError(util::kExitPassword,
+                   "password command was killed by signal " + std::to_string(WTERMSIG(status)));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    throw CliError(util::kExitPassword, "password command failed with exit status " +
+                                            std::to_string(WEXITSTATUS(status)));
+  }
+  return accept_line(std::move(line), "the password command");
+}
+
+// ---- terminal prompt ----
+
+// The terminal whose echo is off and its saved settings, for the signal handler.
+volatile std::sig_atomic_t g_tty_fd = -1;
+struct termios g_saved_termios;
+
+extern "C" void restore_tty_and_reraise(int sig) {
+  int fd = g_tty_fd;
+  if (fd >= 0) {
+    ::tcsetattr(fd, TCSAFLUSH, &g_saved_termios);
+    static const char kNewline = '\n';
+    [[maybe_unused]] ssize_t ignored = ::write(fd, &kNewline, 1);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// Echo off for the lifetime of the object; restored in the destructor and by the signal
+// handlers installed meanwhile.
+class EchoOff {
+ public:
+  explicit EchoOff(int fd) : fd_(fd) {
+    if (::tcgetattr(fd, &saved_) != 0) {
+      throw CliError(util::kExitPassword,
+                     "no password: cannot use the terminal: " + errno_text(errno));
+    }
+    g_saved_termios = saved_;
+    g_tty_fd = fd;
+    struct sigaction action {};
+    action.sa_handler = restore_tty_and_reraise;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < kSignals.size(); ++i) {
+      ::sigaction(kSignals[i], &action, &old_actions_[i]);
+    }
+    struct termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHOE | ECHOK);
+    quiet.c_lflag |= ECHONL;
+    if (::tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+      int err = errno;
+      restore();
+      throw CliError(util::kExitPassword, "no password: cannot turn off echo: " + errno_text(err));
+    }
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+  ~EchoOff() { restore(); }
+
+ private:
+  static constexpr std::array<int, 4> kSignals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+  void restore() noexcept {
+    ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+    g_tty_fd = -1;
+    for (std::size_t i = 0; i < kSignals.size(); ++i) {
+      ::sigaction(kSignals[i], &old_actions_[i], nullptr);
+    }
+  }
+
+  int fd_;
+  struct termios saved_ {};
+  std::array<struct sigaction, 4> old_actions_{};
+};
+
+crypto::SecureBuffer password_from_stdin() {
+  if (::isatty(STDIN_FILENO)) {  // typed by hand: do not echo it either
+    EchoOff echo_off(STDIN_FILENO);
+    return accept_line(read_secret_line(STDIN_FILENO), "standard input");
+  }
+  return accept_line(read_secret_line(STDIN_FILENO), "standard input");
+}
+
+crypto::SecureBuffer prompt_once(int tty, const char* prompt) {
+  LineResult line;
+  {
+    // Echo goes off before the prompt appears, so nothing typed after it is ever echoed.
+    EchoOff echo_off(tty);
+    write_text(tty, prompt);
+    line = read_secret_line(tty);
+  }
+  if (!line.saw_newline && line.err == 0) write_text(tty, "\n");
+  return accept_line(std::move(line), "the terminal");
+}
+
+crypto::SecureBuffer password_from_prompt(const char* prompt, bool confirm) {
+  util::UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!tty || !::isatty(tty.get())) {
+    throw CliError(util::kExitPassword,
+                   "no password: no terminal to ask on; use --password-file, "
+                   "--password-command or --password-stdin");
+  }
+  crypto::SecureBuffer first = prompt_once(tty.get(), prompt);
+  if (!confirm) return first;
+  crypto::SecureBuffer second = prompt_once(tty.get(), "Repeat the password: ");
+  if (first.size() != second.size() ||
+      sodium_memcmp(first.data(), second.data(), first.size()) != 0) {
+    throw CliError(util::kExitPassword, "the passwords do not match");
+  }
+  return first;
+}
+
+crypto::MasterKey master_from_paper_key_file(const std::string& file) {
+  util::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    throw CliError(util::kExitPassword,
+                   "cannot open master key file " + file + ": " + errno_text(errno));
+  }
+  crypto::SecureBuffer text(kMaxSecret + 1);
+  std::size_t used = 0;
+  while (used < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw CliError(util::kExitPassword,
+                     "cannot read master key file " + file + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  if (used > kMaxSecret) {
+    throw CliError(util::kExitPassword, "master key file " + file + " is too large");
+  }
+  text.truncate(used);
+  crypto::MasterKey master;
+  crypto::Status status = crypto::parse_paper_key(text.view(), master);
+  if (status == crypto::Status::kAuthFailed) {
+    throw CliError(util::kExitPassword,
+                   "the paper key in " + file + " has a wrong checksum (a typo?)");
+  }
+  if (status != crypto::Status::kOk) {
+    throw CliError(util::kExitPassword, "master key file " + file + " does not hold a paper key: " +
+                                            crypto::describe(status));
+  }
+  return master;
+}
+
+}  // namespace
+
+void add_key_options(CLI::App& command, KeyOptions& options, bool with_master_key) {
+  const std::string group = "Key options";
+  auto* file = command
+                   .add_option_function<std::string>(
+                       "--password-file",
+                       [&options](const std::string& value) { options.password_file = value; },
+                       "read the password from the first line of FILE")
+                   ->type_name("FILE")
+                   ->group(group);
+  auto* cmd = command
+                  .add_option_function<std::string>(
+                      "--password-command",
+                      [&options](const std::string& value) { options.password_command = value; },
+                      "run CMD with /bin/sh -c; the password is the first line of its output")
+                  ->type_name("CMD")
+                  ->group(group);
+  auto* in = command
+                 .add_flag("--password-stdin", options.password_stdin,
+                           "read the password from the first line of standard input")
+                 ->group(group);
+  file->excludes(cmd)->excludes(in);
+  cmd->excludes(in);
+  if (with_master_key) {
+    auto* master =
+        command
+            .add_option_function<std::string>(
+                "--master-key-file",
+                [&options](const std::string& value) { options.master_key_file = value; },
+                "unlock with the paper key (printed by init) stored in FILE instead of a password")
+            ->type_name("FILE")
+            ->group(group);
+    master->excludes(file)->excludes(cmd)->excludes(in);
+  }
+}
+
+crypto::SecureBuffer read_password(const KeyOptions& options, const char* prompt, bool confirm) {
+  if (options.password_file) return password_from_file(*options.password_file);
+  if (options.password_command) return password_from_command(*options.password_command);
+  if (options.password_stdin) return password_from_stdin();
+  return password_from_prompt(prompt, confirm);
+}
+
+crypto::MasterKey unlock(const std::filesystem::path& key_file, const KeyOptions& options) {
+  config::KeyFile parsed;
+  try {
+    parsed = config::read_key_file(key_file);
+  } catch (const config::KeyFileError& e) {
+    throw CliError(util::kExitKeyFile, std::string("key file ") + e.what());
+  }
+  return unlock(parsed, key_file.string(), options);
+}
+
+crypto::MasterKey unlock(const config::KeyFile& key_file, const std::string& where,
+                         const KeyOptions& options) {
+  if (options.master_key_file) {
+    crypto::MasterKey master = master_from_paper_key_file(*options.master_key_file);
+    if (!config::master_key_matches(key_file, master)) {
+      throw CliError(util::kExitPassword, "the paper key does not belong to key file " + where);
+    }
+    return master;
+  }
+  const std::string prompt = "Password for " + where + ": ";
+  crypto::SecureBuffer password = read_password(options, prompt.c_str(), false);
+  crypto::MasterKey master;
+  switch (config::open_key_file(key_file, password.view(), master)) {
+    case crypto::Status::kOk:
+      return master;
+    case crypto::Status::kWrongPassword:
+      throw CliError(util::kExitPassword, "wrong password for key file " + where);
+    case crypto::Status::kInternal:
+      throw CliError(util::kExitInternal,
+                     "cannot unlock key file " + where + ": out of memory or libsodium failure");
+    default:
+      throw CliError(util::kExitKeyFile,
+                     "key file " + where + " is damaged: its check value does not match");
+  }
+}
+
+}  // namespace encfsr::cli

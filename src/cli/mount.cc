@@ -1,1 +1,230 @@
-// placeholder: being written
+// src/cli/mount.cc — `encfsr mount`: the reverse (ciphertext) view of a config's sources, or
+// with --decrypt the plaintext view of a ciphertext copy.
+//
+// Order: parse; check the mountpoint (exit 6) and /dev/fuse (exit 7); load the config and
+// unlock the key, or open the copy (prompts happen here, in the foreground); then, without
+// -f, fork a daemon that builds the view, mounts and reports readiness through a pipe — the
+// parent returns 0 only once the mount is in place, else the daemon's message and code.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "src/cli/cli_error.h"
+#include "src/cli/commands.h"
+#include "src/cli/copy_setup.h"
+#include "src/cli/mountpoint.h"
+#include "src/cli/reverse_setup.h"
+#include "src/fs/decrypt_view.h"
+#include "src/fs/reverse_view.h"
+#include "src/util/exit_codes.h"
+#include "src/util/log.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::cli {
+namespace {
+
+struct MountArgs {
+  std::string source;  // CONFIG or CIPHERDIR
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool debug_names = false;
+  bool plain = false;
+  bool decrypt = false;
+  std::vector<std::string> options;  // -o, comma-separated lists
+  CopyOptions copy;                  // --key, --names and the key options
+};
+
+struct FuseOptionSet {
+  std::vector<std::string> fuse;
+  std::optional<double> entry_timeout;
+  std::optional<double> attr_timeout;
+};
+
+double parse_seconds(const std::string& option, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(value, &used);
+    if (used == value.size() && seconds >= 0.0 && seconds <= 86400.0 * 365) return seconds;
+  } catch (const std::exception&) {
+  }
+  throw CliError(util::kExitUsage, "-o " + option + ": expected seconds, got '" + value + "'");
+}
+
+// Splits and validates -o. Passed to libfuse: allow_other, default_permissions, fsname=,
+// noexec, noatime (ro, nosuid, nodev are always set). Accepted and ignored (fstab / mount(8)
+// noise): rw, dev, suid, exec, atime, relatime, defaults, auto, noauto, user, nouser, users,
+// _netdev, nofail. entry_timeout= / attr_timeout= set the kernel cache timeouts.
+FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
+  static const char* const kPassed[] = {
+      "allow_other", "default_permissions", "ro", "nosuid", "nodev", "noexec", "noatime"};
+  static const char* const kIgnored[] = {"rw",       "dev",      "suid",    "exec",   "atime",
+                                         "relatime", "defaults", "auto",    "noauto", "user",
+                                         "nouser",   "users",    "_netdev", "nofail"};
+  FuseOptionSet set;
+  for (const std::string& list : lists) {
+    std::stringstream stream(list);
+    std::string option;
+    while (std::getline(stream, option, ',')) {
+      if (option.empty()) continue;
+      const auto eq = option.find('=');
+      const std::string key = option.substr(0, eq);
+      const std::string value = eq == std::string::npos ? std::string() : option.substr(eq + 1);
+      bool known = false;
+      if (eq == std::string::npos) {
+        for (const char* passed : kPassed) {
+          if (key == passed) {
+            set.fuse.push_back(option);
+            known = true;
+          }
+        }
+        for (const char* ignored : kIgnored) {
+          if (key == ignored) known = true;
+        }
+      } else if (key == "fsname" && !value.empty()) {
+        set.fuse.push_back(option);
+        known = true;
+      } else if (key == "entry_timeout") {
+        set.entry_timeout = parse_seconds(key, value);
+        known = true;
+      } else if (key == "attr_timeout") {
+        set.attr_timeout = parse_seconds(key, value);
+        known = true;
+      }
+      if (!known)
+        throw CliError(util::kExitUsage, "unknown or unsupported -o option '" + option + "'");
+    }
+  }
+  return set;
+}
+
+void add_unique(std::vector<std::string>& options, const std::string& option) {
+  for (const std::string& existing : options) {
+    if (existing == option) return;
+  }
+  options.push_back(option);
+}
+
+int run_mount(MountArgs& args) {
+  if (args.decrypt && args.plain) {
+    throw CliError(util::kExitUsage, "--plain and --decrypt cannot be combined");
+  }
+  if (!args.decrypt && (args.copy.key || args.copy.names)) {
+    throw CliError(util::kExitUsage,
+                   "--key and --names belong to --decrypt; the reverse view takes them from "
+                   "the config file");
+  }
+  util::log::set_debug(args.debug);
+  util::log::set_show_names(args.debug_names);
+  const FuseOptionSet fuse_options = parse_fuse_options(args.options);
+
+  const std::string mountpoint = absolute_mountpoint(args.mountpoint);
+  check_mountpoint(mountpoint);
+  check_fuse_device();
+
+  ServeOptions serve_options;
+  serve_options.fuse_options = fuse_options.fuse;
+  serve_options.entry_timeout = fuse_options.entry_timeout;
+  serve_options.attr_timeout = fuse_options.attr_timeout;
+
+  // Exactly one of these is set up; the factory below runs in the serving process.
+  std::optional<ReverseSetup> reverse;
+  std::optional<OpenedCopy> copy;
+  ViewFactory factory;
+  if (args.decrypt) {
+    copy.emplace(open_copy(args.source, args.copy));
+    factory = [&copy]() -> std::unique_ptr<fs::View> {
+      fs::DecryptOptions options;
+      options.names = copy->names;
+      try {
+        return fs::make_decrypt_view(std::move(copy->root), copy->master, std::move(options));
+      } catch (const std::runtime_error& e) {
+        throw CliError(util::kExitIo, e.what());
+      }
+    };
+  } else {
+    reverse.emplace(prepare_reverse(args.source, args.copy.key_options, !args.plain));
+    const config::MountOptions& mount = reverse->config.mount;
+    serve_options.max_threads = mount.threads;
+    if (mount.allow_other) add_unique(serve_options.fuse_options, "allow_other");
+    const bool plain = args.plain;
+    factory = [&reverse, plain]() -> std::unique_ptr<fs::View> {
+      fs::ReverseOptions options;
+      options.plain = plain;
+      options.key_file_text = reverse->key_file_text;
+      try {
+        return fs::make_reverse_view(reverse->config, reverse->master, std::move(options));
+      } catch (const std::runtime_error& e) {
+        throw CliError(util::kExitIo, e.what());
+      }
+    };
+  }
+
+  if (args.foreground) return serve(factory, mountpoint, serve_options, -1);
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw CliError(util::kExitInternal, "cannot create a pipe");
+  }
+  util::UniqueFd read_end(fds[0]);
+  util::UniqueFd write_end(fds[1]);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw CliError(util::kExitInternal, "cannot fork the mount daemon");
+  if (pid == 0) {
+    read_end.reset();
+    ::setsid();
+    serve_options.daemon = true;
+    int code = util::kExitInternal;
+    try {
+      code = serve(factory, mountpoint, serve_options, write_end.release());
+    } catch (const std::exception& e) {
+      util::log::error(std::string("internal error: ") + e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  write_end.reset();
+  const ReadyReport report = wait_ready(read_end.get(), pid);
+  if (report.code != 0) throw CliError(report.code, report.message);
+  return util::kExitOk;
+}
+
+}  // namespace
+
+CommandRunner add_mount(CLI::App& app) {
+  auto args = std::make_shared<MountArgs>();
+  CLI::App* command = app.add_subcommand(
+      "mount",
+      "Mount the encrypted (reverse) view of CONFIG's sources on MOUNTPOINT, or with --decrypt "
+      "the plaintext view of the ciphertext copy CIPHERDIR. Without -f, returns once the "
+      "mount is ready and keeps serving in the background (logs to syslog).");
+  command->add_option("SOURCE", args->source, "CONFIG file, or CIPHERDIR with --decrypt")
+      ->required();
+  command->add_option("MOUNTPOINT", args->mountpoint, "an empty directory")->required();
+  command->add_flag("-f,--foreground", args->foreground,
+                    "stay in the foreground, log to stderr; SIGINT/SIGTERM unmount");
+  command->add_flag("--debug", args->debug, "log every FUSE call (without plaintext names)");
+  command->add_flag("--debug-names", args->debug_names,
+                    "show plaintext names in the logs (careful: they end up in syslog)");
+  command
+      ->add_option("-o", args->options,
+                   "mount options, comma-separated: allow_other, default_permissions, "
+                   "fsname=NAME, entry_timeout=S, attr_timeout=S, noexec, noatime")
+      ->type_name("OPT[,OPT...]");
+  command->add_flag("--plain", args->plain,
+                    "show the sources without encryption (the pass-through reference)");
+  command->add_flag("--decrypt", args->decrypt,
+                    "mount the plaintext view of the ciphertext copy CIPHERDIR");
+  add_copy_options(*command, args->copy);
+  return [args]() { return run_mount(*args); };
+}
+
+}  // namespace encfsr::cli

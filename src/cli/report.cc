@@ -1,1 +1,287 @@
-// placeholder: being written
+// src/cli/report.cc — damage collection, its text and JSON forms, and the progress bar of
+// `restore` (see report.h).
+#include "src/cli/report.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <map>
+#include <tuple>
+#include <utility>
+
+namespace encfsr::cli {
+namespace {
+
+std::string strip_leading_slashes(std::string path) {
+  std::size_t n = 0;
+  while (n < path.size() && path[n] == '/') ++n;
+  path.erase(0, n);
+  return path;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not one.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t len = 0;
+  std::uint32_t code = 0;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+    code = c & 0x1fu;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    code = c & 0x0fu;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    code = c & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + len > text.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const unsigned char cont = byte(i + k);
+    if ((cont & 0xc0u) != 0x80u) return 0;
+    code = (code << 6) | (cont & 0x3fu);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8.
+  if ((len == 3 && code < 0x800) || (len == 4 && code < 0x10000) || code > 0x10ffff ||
+      (code >= 0xd800 && code <= 0xdfff)) {
+    return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
+const char* kind_token(fs::DamageKind kind) noexcept {
+  switch (kind) {
+    case fs::DamageKind::kName:
+      return "name";
+    case fs::DamageKind::kSideFile:
+      return "side-file";
+    case fs::DamageKind::kBlock:
+      return "block";
+    case fs::DamageKind::kSize:
+      return "size";
+    case fs::DamageKind::kLink:
+      return "link";
+    case fs::DamageKind::kUnreadable:
+      return "unreadable";
+  }
+  return "unknown";
+}
+
+void DamageReport::add(const fs::Damage& damage) {
+  DamageRecord record;
+  record.kind = kind_token(damage.kind);
+  record.path = strip_leading_slashes(damage.plain_path);
+  record.cipher_path = strip_leading_slashes(damage.cipher_path);
+  if (damage.kind == fs::DamageKind::kBlock) record.block = damage.block;
+  add(std::move(record));
+}
+
+void DamageReport::add(DamageRecord record) {
+  std::lock_guard lock(mutex_);
+  if (!record.path.empty()) paths_.insert(record.path);
+  events_.push_back(std::move(record));
+}
+
+fs::DamageSink DamageReport::sink() {
+  return [this](const fs::Damage& damage) { add(damage); };
+}
+
+std::size_t DamageReport::events() const {
+  std::lock_guard lock(mutex_);
+  return events_.size();
+}
+
+bool DamageReport::damaged_since(std::size_t mark, std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = mark; i < events_.size(); ++i) {
+    const DamageRecord& event = events_[i];
+    if (event.path == path) return true;
+    if (event.path.empty() && (event.kind == "block" || event.kind == "size")) return true;
+  }
+  return false;
+}
+
+bool DamageReport::has_damage(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  return paths_.count(std::string(path)) != 0;
+}
+
+std::vector<DamageRecord> DamageReport::records() const {
+  std::lock_guard lock(mutex_);
+  std::vector<DamageRecord> merged;
+  // (identity, kind, block) -> index in merged. The identity is the plaintext path when known
+  // (so the view's report and the command's own EIO of the same block meet), else the cipher
+  // path.
+  std::map<std::tuple<std::string, std::string, std::uint64_t, bool>, std::size_t> index;
+  for (const DamageRecord& event : events_) {
+    auto key = std::make_tuple(event.path.empty() ? "c:" + event.cipher_path : "p:" + event.path,
+                               event.kind, event.block.value_or(0), event.block.has_value());
+    auto [it, inserted] = index.emplace(std::move(key), merged.size());
+    if (inserted) {
+      merged.push_back(event);
+      continue;
+    }
+    DamageRecord& kept = merged[it->second];
+    if (kept.cipher_path.empty()) kept.cipher_path = event.cipher_path;
+  }
+  return merged;
+}
+
+std::string printable_path(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0f];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string damage_line(const DamageRecord& record) {
+  std::string line = "damaged: " + printable_path(record.shown_path()) + ": ";
+  // "block 12" rather than "block block 12"; any other kind with a block number gets
+  // " block N" after it.
+  if (record.kind != "block") line += record.kind;
+  if (record.block)
+    line += (record.kind != "block" ? " block " : "block ") + std::to_string(*record.block);
+  else if (record.kind == "block")
+    line += record.kind;
+  return line;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      switch (c) {
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0x0f];
+      }
+      ++i;
+    } else {
+      const std::size_t len = utf8_sequence(text, i);
+      if (len == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.substr(i, len));
+        i += len;
+      }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string json_damage_array(const std::vector<DamageRecord>& records) {
+  std::string out = "[";
+  bool first = true;
+  for (const DamageRecord& record : records) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"path\":";
+    out += record.path.empty() ? "null" : json_string(record.path);
+    out += ",\"cipher_path\":";
+    out += record.cipher_path.empty() ? "null" : json_string(record.cipher_path);
+    out += ",\"kind\":" + json_string(record.kind);
+    out += ",\"block\":";
+    out += record.block ? std::to_string(*record.block) : "null";
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+std::string human_bytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  char text[32];
+  if (unit == 0) {
+    std::snprintf(text, sizeof text, "%.0f %s", bytes, kUnits[unit]);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f %s", bytes, kUnits[unit]);
+  }
+  return text;
+}
+
+ProgressBar::ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_files,
+                         std::uint64_t total_bytes)
+    : out_(out),
+      enabled_(enabled),
+      total_files_(total_files),
+      total_bytes_(total_bytes),
+      start_(std::chrono::steady_clock::now()) {}
+
+void ProgressBar::update(std::uint64_t files, std::uint64_t bytes) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (shown_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = elapsed > 0.0 ? static_cast<double>(bytes) / elapsed : 0.0;
+  std::string eta = "--:--";
+  if (rate > 0.0 && total_bytes_ >= bytes) {
+    const auto seconds =
+        static_cast<std::uint64_t>(static_cast<double>(total_bytes_ - bytes) / rate);
+    char text[32];
+    std::snprintf(text, sizeof text, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, seconds / 3600,
+                  seconds / 60 % 60, seconds % 60);
+    eta = text;
+  }
+  const int percent =
+      total_bytes_ == 0
+          ? 100
+          : static_cast<int>(std::min<std::uint64_t>(100, bytes * 100 / total_bytes_));
+  std::fprintf(out_, "\r\033[K%3d%%  files %" PRIu64 "/%" PRIu64 "  %s/%s  %s/s  ETA %s", percent,
+               files, total_files_, human_bytes(static_cast<double>(bytes)).c_str(),
+               human_bytes(static_cast<double>(total_bytes_)).c_str(), human_bytes(rate).c_str(),
+               eta.c_str());
+  std::fflush(out_);
+  shown_ = true;
+}
+
+void ProgressBar::clear() {
+  if (!enabled_ || !shown_) return;
+  std::fputs("\r\033[K", out_);
+  std::fflush(out_);
+  shown_ = false;
+}
+
+void ProgressBar::finish() {
+  clear();
+  enabled_ = false;
+}
+
+}  // namespace encfsr::cli

@@ -1,1 +1,532 @@
-// placeholder: being written
+// src/cli/restore.cc — `encfsr restore [--key FILE] [key options] [--names ...] [--overwrite]
+// [--salvage] CIPHERDIR [PATH...] DEST`: decrypts entries of a ciphertext copy into DEST
+// without FUSE (see restore.h for the rules it keeps).
+#include "src/cli/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "src/cli/cli_error.h"
+#include "src/cli/commands.h"
+#include "src/cli/copy_setup.h"
+#include "src/cli/tree_walk.h"
+#include "src/fs/decrypt_view.h"
+#include "src/util/exit_codes.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::cli {
+namespace {
+
+constexpr std::size_t kChunkSize = 1024 * 1024;
+constexpr std::string_view kSalvageSuffix = ".damaged";
+
+// Writes all of data to fd; 0 or an errno.
+int write_all(int fd, std::span<const std::uint8_t> data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+// Counts files and bytes of what will be restored (for the progress bar): lookups and getattr
+// only, no reads.
+class SizeCounter : public TreeVisitor {
+ public:
+  bool enter_directory(const WalkNode&) override { return true; }
+  void leave_directory(const WalkNode&) override {}
+  void file(const WalkNode& node) override {
+    ++files;
+    bytes += static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
+  }
+  void symlink(const WalkNode&) override {}
+  void walk_error(std::string_view, int) override {}
+
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
+class Restorer : public TreeVisitor {
+ public:
+  Restorer(fs::View& view, DamageReport& report, int dest_fd, const RestoreOptions& options,
+           ProgressBar& progress)
+      : view_(view),
+        report_(report),
+        dest_fd_(dest_fd),
+        options_(options),
+        progress_(progress),
+        as_root_(::geteuid() == 0),
+        buffer_(kChunkSize) {}
+
+  RestoreStats& stats() noexcept { return stats_; }
+
+  // --- the walk ---
+
+  bool enter_directory(const WalkNode& dir) override {
+    if (dir.path.empty()) {  // the view's root is DEST itself
+      const int fd = ::fcntl(dest_fd_, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) {
+        error(dir.path, "cannot open the destination", errno);
+        return false;
+      }
+      dirs_.push_back({util::UniqueFd(fd), false});
+      return true;
+    }
+    bool created = false;
+    util::UniqueFd fd = open_or_create_dir(current_dir(), dir.path, created);
+    if (!fd) return false;
+    ++stats_.directories;
+    dirs_.push_back({std::move(fd), created});
+    return true;
+  }
+
+  void leave_directory(const WalkNode& dir) override {
+    OpenDir top = std::move(dirs_.back());
+    dirs_.pop_back();
+    if (dir.path.empty()) return;
+    if (top.created || options_.overwrite) {
+      if (const int err = apply_attributes(top.fd.get(), dir.attr); err != 0) {
+        error(dir.path, "cannot set mode, owner or times of", err);
+      }
+    }
+  }
+
+  void file(const WalkNode& node) override {
+    const int dir = current_dir();
+    const std::string name(base_name(node.path));
+    if (!options_.overwrite && exists(dir, name)) {
+      report_exists(node.path);
+      return;
+    }
+    std::string temp;
+    util::UniqueFd out = create_temp_file(dir, temp);
+    if (!out) {
+      error(node.path, "cannot create a temporary file for", errno);
+      return;
+    }
+    const std::uint64_t files_done = stats_.files + stats_.salvaged;
+    const ReadOutcome outcome = read_file(view_, node, buffer_, report_, !options_.salvage,
+                                          [&](std::span<const std::uint8_t> data) {
+                                            const int err = write_all(out.get(), data);
+                                            progress_bytes_ += data.size();
+                                            progress_.update(files_done, progress_bytes_);
+                                            return err;
+                                          });
+    const bool damaged = outcome.damaged || report_.damaged_since(node.damage_mark, node.path);
+    if (outcome.consumer_error != 0) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      error(node.path, "cannot write", outcome.consumer_error);
+      return;
+    }
+    if (damaged && !options_.salvage) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      return;
+    }
+    std::string final_name = name;
+    if (damaged) final_name += kSalvageSuffix;
+    int err = apply_attributes(out.get(), node.attr);
+    if (err == 0 && ::close(out.release()) != 0) err = errno;
+    if (err != 0) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      error(node.path, "cannot write", err);
+      return;
+    }
+    if (!commit(dir, temp, final_name,
+                damaged ? node.path + std::string(kSalvageSuffix) : node.path)) {
+      return;
+    }
+    if (damaged) {
+      ++stats_.salvaged;
+    } else {
+      ++stats_.files;
+      stats_.bytes += outcome.bytes;
+    }
+    progress_.update(stats_.files + stats_.salvaged, progress_bytes_);
+  }
+
+  void symlink(const WalkNode& node) override {
+    const int dir = current_dir();
+    const std::string name(base_name(node.path));
+    if (!options_.overwrite && exists(dir, name)) {
+      report_exists(node.path);
+      return;
+    }
+    auto target = view_.readlink(node.ino);
+    if (!target) {
+      if (!report_.has_damage(node.path)) {
+        DamageRecord damage;
+        damage.kind = target.error() == EIO ? "link" : "unreadable";
+        damage.path = node.path;
+        report_.add(std::move(damage));
+      }
+      return;
+    }
+    std::string temp;
+    for (int attempt = 0;; ++attempt) {
+      temp = next_temp_name();
+      if (::symlinkat(target->c_str(), dir, temp.c_str()) == 0) break;
+      if (errno != EEXIST || attempt > 100) {
+        error(node.path, "cannot create symlink", errno);
+        return;
+      }
+    }
+    int err = 0;
+    if (as_root_ && ::fchownat(dir, temp.c_str(), node.attr.st_uid, node.attr.st_gid,
+                               AT_SYMLINK_NOFOLLOW) != 0) {
+      err = errno;
+    }
+    const struct timespec times[2] = {node.attr.st_atim, node.attr.st_mtim};
+    if (err == 0 && ::utimensat(dir, temp.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
+    if (err != 0) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      error(node.path, "cannot set owner or times of symlink", err);
+      return;
+    }
+    if (commit(dir, temp, name, node.path)) ++stats_.symlinks;
+  }
+
+  void walk_error(std::string_view path, int err) override {
+    // The view reports what it finds through the sink; make sure the entry is listed even if
+    // it did not.
+    if (report_.has_damage(path)) return;
+    DamageRecord damage;
+    damage.kind = "unreadable";
+    damage.path = std::string(path);
+    report_.add(std::move(damage));
+    (void)err;
+  }
+
+  // --- ancestors of a PATH argument ---
+
+  // Opens (creating if needed) DEST/<dir.path> as the next directory of the walk; a created one
+  // is remembered so that its attributes are set at the end. False on failure (reported).
+  bool push_ancestor(const WalkNode& dir) {
+    bool created = false;
+    util::UniqueFd fd = open_or_create_dir(current_dir(), dir.path, created);
+    if (!fd) return false;
+    if (created) {
+      ++stats_.directories;
+      deferred_.push_back(dir);
+    }
+    dirs_.push_back({std::move(fd), false});
+    return true;
+  }
+  void pop_ancestors() { dirs_.clear(); }
+
+  // Sets the attributes of the created ancestors, deepest first.
+  void finish_ancestors() {
+    std::stable_sort(deferred_.begin(), deferred_.end(), [](const WalkNode& a, const WalkNode& b) {
+      return std::count(a.path.begin(), a.path.end(), '/') >
+             std::count(b.path.begin(), b.path.end(), '/');
+    });
+    for (const WalkNode& dir : deferred_) {
+      util::UniqueFd fd(
+          ::openat(dest_fd_, dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      int err = fd ? apply_attributes(fd.get(), dir.attr) : errno;
+      if (err != 0) error(dir.path, "cannot set mode, owner or times of", err);
+    }
+    deferred_.clear();
+  }
+
+  void message(const std::string& line) {
+    progress_.clear();
+    std::fprintf(options_.messages, "%s\n", line.c_str());
+  }
+
+ private:
+  struct OpenDir {
+    util::UniqueFd fd;
+    bool created = false;
+  };
+
+  int current_dir() const { return dirs_.empty() ? dest_fd_ : dirs_.back().fd.get(); }
+
+  util::UniqueFd open_or_create_dir(int parent, const std::string& path, bool& created) {
+    const std::string name(base_name(path));
+    created = false;
+    if (::mkdirat(parent, name.c_str(), 0700) == 0) {
+      created = true;
+    } else if (errno != EEXIST) {
+      error(path, "cannot create directory", errno);
+      return {};
+    }
+    util::UniqueFd fd(
+        ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOTDIR || errno == ELOOP) {
+        report_exists(path);  // something that is not a directory is in the way
+      } else {
+        error(path, "cannot open directory", errno);
+      }
+    }
+    return fd;
+  }
+
+  static bool exists(int dir, const std::string& name) {
+    struct stat st {};
+    return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  }
+
+  std::string next_temp_name() {
+    return ".encfsr-restore." + std::to_string(::getpid()) + "." + std::to_string(temp_counter_++);
+  }
+
+  util::UniqueFd create_temp_file(int dir, std::string& temp) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      temp = next_temp_name();
+      util::UniqueFd fd(
+          ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (fd || errno != EEXIST) return fd;
+    }
+    return {};
+  }
+
+  // Owner (as root), mode and times. 0 or an errno.
+  int apply_attributes(int fd, const struct stat& attr) const {
+    if (as_root_ && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
+    if (::fchmod(fd, attr.st_mode & 07777) != 0) return errno;
+    const struct timespec times[2] = {attr.st_atim, attr.st_mtim};
+    if (::futimens(fd, times) != 0) return errno;
+    return 0;
+  }
+
+  // Renames temp to name in dir (never replacing unless --overwrite). False on failure
+  // (reported; temp removed).
+  bool commit(int dir, const std::string& temp, const std::string& name, const std::string& path) {
+    int rc = 0;
+    if (options_.overwrite) {
+      rc = ::renameat(dir, temp.c_str(), dir, name.c_str());
+    } else {
+      rc = ::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_NOREPLACE);
+      if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+        // A filesystem without RENAME_NOREPLACE: link() never replaces either.
+        rc = ::linkat(dir, temp.c_str(), dir, name.c_str(), 0);
+        if (rc == 0) ::unlinkat(dir, temp.c_str(), 0);
+      }
+    }
+    if (rc == 0) return true;
+    const int err = errno;
+    ::unlinkat(dir, temp.c_str(), 0);
+    if (err == EEXIST) {
+      report_exists(path);
+    } else {
+      error(path, "cannot rename into place", err);
+    }
+    return false;
+  }
+
+  void report_exists(const std::string& path) {
+    ++stats_.errors;
+    message("exists: " + printable_path(path));
+  }
+
+  void error(std::string_view path, const char* what, int err) {
+    ++stats_.errors;
+    message("encfsr: error: " + std::string(what) + " " +
+            printable_path(path.empty() ? std::string_view(".") : path) + ": " +
+            std::strerror(err));
+  }
+
+  fs::View& view_;
+  DamageReport& report_;
+  int dest_fd_;
+  const RestoreOptions& options_;
+  ProgressBar& progress_;
+  bool as_root_;
+  std::vector<std::uint8_t> buffer_;
+  std::vector<OpenDir> dirs_;
+  std::vector<WalkNode> deferred_;
+  std::uint64_t temp_counter_ = 0;
+  std::uint64_t progress_bytes_ = 0;
+  RestoreStats stats_;
+};
+
+// The PATH arguments split into components; nullopt-like empty optional for a refused path.
+struct Target {
+  std::string text;
+  std::vector<std::string> components;  // empty = everything
+  bool valid = true;
+};
+
+}  // namespace
+
+RestoreStats restore_view(fs::View& view, DamageReport& report,
+                          const std::vector<std::string>& paths, int dest_fd,
+                          const RestoreOptions& options) {
+  std::vector<Target> targets;
+  if (paths.empty()) targets.push_back({"", {}, true});
+  for (const std::string& path : paths) {
+    Target target{path, {}, true};
+    target.valid = split_view_path(path, target.components);
+    targets.push_back(std::move(target));
+  }
+
+  std::uint64_t total_files = 0;
+  std::uint64_t total_bytes = 0;
+  if (options.progress) {
+    SizeCounter counter;
+    for (const Target& target : targets) {
+      if (!target.valid) continue;
+      if (target.components.empty()) {
+        auto root = root_node(view);
+        if (root) walk(view, *root, counter, nullptr);
+        continue;
+      }
+      auto resolved = resolve(view, target.components, nullptr);
+      if (resolved) walk(view, resolved->chain().back(), counter, nullptr);
+    }
+    total_files = counter.files;
+    total_bytes = counter.bytes;
+  }
+
+  ProgressBar progress(options.messages, options.progress, total_files, total_bytes);
+  Restorer restorer(view, report, dest_fd, options, progress);
+  for (const Target& target : targets) {
+    if (!target.valid) {
+      ++restorer.stats().missing;
+      restorer.message("encfsr: error: no such entry in the copy: " + printable_path(target.text));
+      continue;
+    }
+    if (target.components.empty()) {
+      auto root = root_node(view);
+      if (!root) {
+        ++restorer.stats().errors;
+        restorer.message(std::string("encfsr: error: cannot read the root of the copy: ") +
+                         std::strerror(root.error()));
+        continue;
+      }
+      walk(view, *root, restorer, &report);
+      continue;
+    }
+    auto resolved = resolve(view, target.components, &report);
+    if (!resolved) {
+      ++restorer.stats().missing;
+      std::string line = "encfsr: error: no such entry in the copy: " + printable_path(target.text);
+      if (resolved.error() != ENOENT)
+        line += std::string(" (") + std::strerror(resolved.error()) + ")";
+      restorer.message(line);
+      continue;
+    }
+    const std::vector<WalkNode>& chain = resolved->chain();
+    bool ancestors_ok = true;
+    for (std::size_t i = 0; i + 1 < chain.size() && ancestors_ok; ++i) {
+      ancestors_ok = restorer.push_ancestor(chain[i]);
+    }
+    if (ancestors_ok) walk(view, chain.back(), restorer, &report);
+    restorer.pop_ancestors();
+  }
+  restorer.finish_ancestors();
+  progress.finish();
+  return restorer.stats();
+}
+
+std::string restore_summary(const RestoreStats& stats, double seconds, std::size_t damaged) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "restored %" PRIu64 " files, %" PRIu64 " directories, %" PRIu64
+                " symlinks, %" PRIu64 " bytes in %.1f s; %zu damaged, %" PRIu64 " errors",
+                stats.files, stats.directories, stats.symlinks, stats.bytes, seconds, damaged,
+                stats.errors + stats.missing);
+  std::string summary = text;
+  if (stats.salvaged > 0) {
+    summary +=
+        "; " + std::to_string(stats.salvaged) + " salvaged as *" + std::string(kSalvageSuffix);
+  }
+  return summary;
+}
+
+CommandRunner add_restore(CLI::App& app) {
+  struct State {
+    CopyOptions copy;
+    std::vector<std::string> args;
+    bool overwrite = false;
+    bool salvage = false;
+  };
+  auto state = std::make_shared<State>();
+  CLI::App* command = app.add_subcommand(
+      "restore",
+      "Decrypt entries of a ciphertext copy into DEST without FUSE, keeping modes, times and "
+      "symlinks. PATH is a plaintext path inside the view (\"home/a/b.txt\"; the first component "
+      "is the source name); none restores everything. Entries land under DEST with their view "
+      "paths. Exit 0: clean; 8: damaged entries were left out (the rest was restored); 9: "
+      "errors at DEST, existing entries, or a PATH not in the copy.");
+  add_copy_options(*command, state->copy);
+  command->add_flag("--overwrite", state->overwrite,
+                    "Replace existing files and symlinks in DEST (default: list them as "
+                    "\"exists: PATH\" and leave them)");
+  command->add_flag("--salvage", state->salvage,
+                    "Also write damaged files, as NAME.damaged, with their bad 4 KiB blocks "
+                    "zero-filled");
+  command
+      ->add_option("CIPHERDIR PATH... DEST", state->args,
+                   "The ciphertext copy, the plaintext view paths to restore (optional), and the "
+                   "destination directory (created if missing)")
+      ->required()
+      ->expected(2, -1)
+      ->type_name("");
+
+  return [state]() -> int {
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<std::string>& args = state->args;
+    if (args.size() < 2) throw CliError(util::kExitUsage, "restore needs CIPHERDIR and DEST");
+    const std::filesystem::path cipher_dir = args.front();
+    const std::filesystem::path dest = args.back();
+    const std::vector<std::string> paths(args.begin() + 1, args.end() - 1);
+
+    OpenedCopy copy = open_copy(cipher_dir, state->copy);
+
+    std::error_code ec;
+    std::filesystem::create_directories(dest, ec);
+    if (ec) throw CliError(util::kExitIo, "cannot create " + dest.string() + ": " + ec.message());
+    util::UniqueFd dest_fd(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dest_fd) {
+      throw CliError(util::kExitIo, "cannot open " + dest.string() + ": " + std::strerror(errno));
+    }
+
+    DamageReport report;
+    fs::DecryptOptions view_options;
+    view_options.names = copy.names;
+    view_options.on_damage = report.sink();
+    std::unique_ptr<fs::View> view =
+        fs::make_decrypt_view(std::move(copy.root), copy.master, view_options);
+
+    RestoreOptions options;
+    options.overwrite = state->overwrite;
+    options.salvage = state->salvage;
+    options.progress = ::isatty(STDERR_FILENO) == 1;
+    options.messages = stderr;
+    const RestoreStats stats = restore_view(*view, report, paths, dest_fd.get(), options);
+    view.reset();
+
+    const std::vector<DamageRecord> damaged = report.records();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "%s\n", restore_summary(stats, seconds, damaged.size()).c_str());
+    for (const DamageRecord& record : damaged)
+      std::fprintf(stderr, "%s\n", damage_line(record).c_str());
+    if (stats.errors + stats.missing > 0) return util::kExitIo;
+    if (!damaged.empty()) return util::kExitDamage;
+    return util::kExitOk;
+  };
+}
+
+}  // namespace encfsr::cli

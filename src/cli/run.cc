@@ -1,1 +1,282 @@
-// placeholder: being written
+// src/cli/run.cc — `encfsr run CONFIG -- COMMAND ARGS...`: the cron-script primitive.
+//
+// Mounts the reverse view on a private temporary directory (a mount child in its own process
+// group, PR_SET_PDEATHSIG SIGTERM, readiness through a pipe), runs COMMAND with every "{}" in
+// every argument replaced by the mountpoint, forwards SIGINT/SIGTERM/SIGHUP to it, then always
+// unmounts (SIGTERM to the mount child; if the mount is still there, umount with retries, then
+// lazily), removes the directory and exits with the command's status (128+N if killed by
+// signal N). If the mount fails the command never runs and the mount's exit code is returned.
+// GCC 12 reports a false -Wnull-dereference inside CLI11's inlined CLI::detail::split here.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/cli/cli_error.h"
+#include "src/cli/commands.h"
+#include "src/cli/key_source.h"
+#include "src/cli/mountpoint.h"
+#include "src/cli/reverse_setup.h"
+#include "src/fs/reverse_view.h"
+#include "src/util/exit_codes.h"
+#include "src/util/log.h"
+#include "src/util/unique_fd.h"
+
+namespace encfsr::cli {
+namespace {
+
+struct RunArgs {
+  std::string config;
+  std::vector<std::string> command;
+  KeyOptions keys;
+};
+
+volatile std::sig_atomic_t g_pending_signal = 0;
+volatile pid_t g_command_pid = 0;
+
+void forward_signal(int sig) {
+  g_pending_signal = sig;
+  const pid_t pid = g_command_pid;
+  if (pid > 0) ::kill(pid, sig);
+}
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP};
+
+// Installs the forwarding handlers; restores the previous ones on destruction.
+class SignalForwarding {
+ public:
+  SignalForwarding() {
+    struct sigaction action {};
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i) {
+      ::sigaction(kForwarded[i], &action, &old_[i]);
+    }
+  }
+  ~SignalForwarding() {
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i) {
+      ::sigaction(kForwarded[i], &old_[i], nullptr);
+    }
+    g_command_pid = 0;
+  }
+  SignalForwarding(const SignalForwarding&) = delete;
+  SignalForwarding& operator=(const SignalForwarding&) = delete;
+
+ private:
+  struct sigaction old_[std::size(kForwarded)]{};
+};
+
+// In a fresh child: default dispositions for the forwarded signals.
+void reset_signals_in_child() {
+  for (int sig : kForwarded) ::signal(sig, SIG_DFL);
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  std::size_t pos = 0;
+  while ((pos = text.find(from, pos)) != std::string::npos) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return text;
+}
+
+pid_t wait_child(pid_t pid, int* status, int flags) {
+  pid_t got = 0;
+  do {
+    got = ::waitpid(pid, status, flags);
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+int status_to_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return util::kExitInternal;
+}
+
+// The temporary mountpoint; removed (after the unmount) on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+    pattern += "/encfsr-run.XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) {
+      throw CliError(util::kExitMountpoint, "cannot create a temporary mountpoint " + pattern +
+                                                ": " + std::strerror(errno));
+    }
+    path_ = absolute_mountpoint(buf.data());
+  }
+  ~TempDir() {
+    if (::rmdir(path_.c_str()) != 0) {
+      util::log::warning("cannot remove the temporary mountpoint " + path_ + ": " +
+                         std::strerror(errno));
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Owns the mount child: stops it and makes sure nothing stays mounted.
+class MountChild {
+ public:
+  MountChild(pid_t pid, std::string mountpoint) : pid_(pid), mountpoint_(std::move(mountpoint)) {}
+  ~MountChild() { stop(); }
+  MountChild(const MountChild&) = delete;
+  MountChild& operator=(const MountChild&) = delete;
+
+  void reaped() { pid_ = 0; }
+
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      bool gone = false;
+      for (int i = 0; i < 200 && !gone; ++i) {  // up to 10 s
+        gone = wait_child(pid_, &status, WNOHANG) != 0;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!gone) {
+        util::log::warning("the mount process does not stop; killing it");
+        ::kill(pid_, SIGKILL);
+        wait_child(pid_, &status, 0);
+      }
+      pid_ = 0;
+    }
+    for (int attempt = 0; attempt < 10 && is_fuse_mount(mountpoint_); ++attempt) {
+      const std::string why = unmount(mountpoint_, false);
+      if (why.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (is_fuse_mount(mountpoint_)) {
+      const std::string why = unmount(mountpoint_, true);
+      if (!why.empty()) util::log::error("cannot unmount " + mountpoint_ + ": " + why);
+    }
+  }
+
+ private:
+  pid_t pid_;
+  std::string mountpoint_;
+};
+
+int run_command(RunArgs& args) {
+  if (args.command.empty()) throw CliError(util::kExitUsage, "no command given after --");
+  ReverseSetup setup = prepare_reverse(args.config, args.keys, true);
+  check_fuse_device();
+
+  ServeOptions serve_options;
+  serve_options.max_threads = setup.config.mount.threads;
+  if (setup.config.mount.allow_other) serve_options.fuse_options.emplace_back("allow_other");
+  const ViewFactory factory = [&setup]() -> std::unique_ptr<fs::View> {
+    fs::ReverseOptions options;
+    options.key_file_text = setup.key_file_text;
+    try {
+      return fs::make_reverse_view(setup.config, setup.master, std::move(options));
+    } catch (const std::runtime_error& e) {
+      throw CliError(util::kExitIo, e.what());
+    }
+  };
+
+  SignalForwarding forwarding;
+  TempDir dir;
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw CliError(util::kExitInternal, "cannot create a pipe");
+  util::UniqueFd read_end(fds[0]);
+  util::UniqueFd write_end(fds[1]);
+  const pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  const pid_t mount_pid = ::fork();
+  if (mount_pid < 0) throw CliError(util::kExitInternal, "cannot fork the mount process");
+  if (mount_pid == 0) {
+    reset_signals_in_child();
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(util::kExitInternal);
+    read_end.reset();
+    int code = util::kExitInternal;
+    try {
+      code = serve(factory, dir.path(), serve_options, write_end.release());
+    } catch (const std::exception& e) {
+      util::log::error(std::string("internal error: ") + e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  ::setpgid(mount_pid, mount_pid);  // also done by the child; whichever runs first
+  write_end.reset();
+  MountChild mount(mount_pid, dir.path());
+
+  const ReadyReport report = wait_ready(read_end.get(), mount_pid);
+  if (report.code != 0) {
+    mount.reaped();
+    throw CliError(report.code, report.message);
+  }
+  if (g_pending_signal != 0) {
+    util::log::warning("interrupted before the command started");
+    return 128 + g_pending_signal;
+  }
+
+  std::vector<std::string> command;
+  command.reserve(args.command.size());
+  for (const std::string& arg : args.command) command.push_back(replace_all(arg, "{}", dir.path()));
+  std::vector<char*> argv;
+  argv.reserve(command.size() + 1);
+  for (std::string& arg : command) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::fflush(nullptr);
+  const pid_t command_pid = ::fork();
+  if (command_pid < 0) throw CliError(util::kExitInternal, "cannot fork the command");
+  if (command_pid == 0) {
+    reset_signals_in_child();
+    ::execvp(argv[0], argv.data());
+    const int err = errno;
+    std::fprintf(stderr, "encfsr: error: cannot run %s: %s\n", argv[0], std::strerror(err));
+    ::_exit(err == ENOENT ? 127 : 126);
+  }
+  g_command_pid = command_pid;
+  if (g_pending_signal != 0) ::kill(command_pid, g_pending_signal);
+  int status = 0;
+  const pid_t got = wait_child(command_pid, &status, 0);
+  g_command_pid = 0;
+  const int code = got == command_pid ? status_to_code(status) : util::kExitInternal;
+  mount.stop();
+  return code;
+}
+
+}  // namespace
+
+CommandRunner add_run(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* command = app.add_subcommand(
+      "run",
+      "Mount the encrypted view of CONFIG on a private temporary directory, run COMMAND with "
+      "every {} replaced by that directory, unmount, and exit with COMMAND's status "
+      "(128+N if it was killed by signal N).");
+  command->add_option("CONFIG", args->config, "configuration file")->required();
+  command->add_option("COMMAND", args->command, "command and arguments, after --")->required();
+  add_key_options(*command, args->keys, true);
+  return [args]() { return run_command(*args); };
+}
+
+}  // namespace encfsr::cli

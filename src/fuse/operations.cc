@@ -1,1 +1,447 @@
-// placeholder: being written
+// src/fuse/operations.cc — the low-level FUSE handlers: decode, call the fs::View, reply.
+//
+// Contract: every handler replies exactly once (forget: reply_none), catches every exception
+// and answers EIO instead, and never logs a plaintext name except through util::log::name().
+// Directory handles hold a snapshot of View::list taken at opendir; readdir / readdirplus serve
+// it by index (offset = index of the next entry). File handles own the view's OpenFile.
+#define FUSE_USE_VERSION 312
+#include "src/fuse/operations.h"
+
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "src/util/log.h"
+
+namespace encfsr::fuse {
+namespace {
+
+FsContext& context(fuse_req_t req) { return *static_cast<FsContext*>(fuse_req_userdata(req)); }
+
+// --- logging ---------------------------------------------------------------------------------
+
+void trace(const char* op, fuse_ino_t ino, int err) {
+  if (!util::log::debug_enabled()) return;
+  std::string message = op;
+  message += " ino=" + std::to_string(ino);
+  if (err != 0) {
+    message += " errno=" + std::to_string(err) + " (" + std::strerror(err) + ")";
+  }
+  util::log::debug(message);
+}
+
+void trace_name(const char* op, fuse_ino_t parent, const char* name, int err) {
+  if (!util::log::debug_enabled()) return;
+  std::string message = op;
+  message += " parent=" + std::to_string(parent) + " name=" + util::log::name(name);
+  if (err != 0) {
+    message += " errno=" + std::to_string(err) + " (" + std::strerror(err) + ")";
+  }
+  util::log::debug(message);
+}
+
+void reply_error(fuse_req_t req, const char* op, fuse_ino_t ino, int err) {
+  trace(op, ino, err);
+  fuse_reply_err(req, err);
+}
+
+// Runs a handler body; an exception becomes EIO (the body must reply last, so an exception
+// always comes before any reply).
+template <typename Body>
+void guarded(fuse_req_t req, const char* op, fuse_ino_t ino, Body&& body) noexcept {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    util::log::error(std::string("internal error in ") + op + " ino=" + std::to_string(ino) + ": " +
+                     e.what());
+    fuse_reply_err(req, EIO);
+  } catch (...) {
+    util::log::error(std::string("internal error in ") + op + " ino=" + std::to_string(ino));
+    fuse_reply_err(req, EIO);
+  }
+}
+
+// --- handles ---------------------------------------------------------------------------------
+
+struct DirHandle {
+  // [0] ".", [1] "..", then the view's entries.
+  std::vector<fs::DirEntry> entries;
+};
+
+DirHandle* dir_handle(const fuse_file_info* fi) {
+  return reinterpret_cast<DirHandle*>(static_cast<std::uintptr_t>(fi->fh));
+}
+fs::OpenFile* file_handle(const fuse_file_info* fi) {
+  return reinterpret_cast<fs::OpenFile*>(static_cast<std::uintptr_t>(fi->fh));
+}
+
+fuse_entry_param make_entry(const FsContext& ctx, const fs::Entry& entry) {
+  fuse_entry_param e{};
+  e.ino = entry.ino;
+  e.generation = 0;
+  e.attr = entry.attr;
+  e.attr.st_ino = static_cast<ino_t>(entry.ino);
+  e.attr_timeout = ctx.attr_timeout;
+  e.entry_timeout = ctx.entry_timeout;
+  return e;
+}
+
+// --- lifecycle -------------------------------------------------------------------------------
+
+void op_init(void* /*userdata*/, fuse_conn_info* conn) {
+  if ((conn->capable & FUSE_CAP_READDIRPLUS) != 0) conn->want |= FUSE_CAP_READDIRPLUS;
+  if ((conn->capable & FUSE_CAP_READDIRPLUS_AUTO) != 0) {
+    conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+  }
+  conn->want &= ~static_cast<unsigned>(FUSE_CAP_EXPORT_SUPPORT);
+  conn->max_readahead = kMaxRequest;  // the kernel only ever lowers it
+  conn->max_write = kMaxRequest;      // also sets max_pages, i.e. the largest read request
+  util::log::debug("init: proto " + std::to_string(conn->proto_major) + "." +
+                   std::to_string(conn->proto_minor));
+}
+
+// --- names and attributes --------------------------------------------------------------------
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  guarded(req, "lookup", parent, [&] {
+    FsContext& ctx = context(req);
+    auto found = ctx.view.lookup(parent, name);
+    if (!found) {
+      trace_name("lookup", parent, name, found.error());
+      fuse_reply_err(req, found.error());
+      return;
+    }
+    const fuse_entry_param e = make_entry(ctx, *found);
+    trace_name("lookup", parent, name, 0);
+    if (fuse_reply_entry(req, &e) != 0) ctx.view.forget(found->ino, 1);
+  });
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  try {
+    trace("forget", ino, 0);
+    context(req).view.forget(ino, nlookup);
+  } catch (...) {
+    util::log::error("internal error in forget");
+  }
+  fuse_reply_none(req);
+}
+
+void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  try {
+    fs::View& view = context(req).view;
+    for (size_t i = 0; i < count; ++i) {
+      trace("forget", forgets[i].ino, 0);
+      view.forget(forgets[i].ino, forgets[i].nlookup);
+    }
+  } catch (...) {
+    util::log::error("internal error in forget_multi");
+  }
+  fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  guarded(req, "getattr", ino, [&] {
+    FsContext& ctx = context(req);
+    auto attr = ctx.view.getattr(ino);
+    if (!attr) return reply_error(req, "getattr", ino, attr.error());
+    struct stat st = *attr;
+    st.st_ino = static_cast<ino_t>(ino);
+    trace("getattr", ino, 0);
+    fuse_reply_attr(req, &st, ctx.attr_timeout);
+  });
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+  guarded(req, "readlink", ino, [&] {
+    auto target = context(req).view.readlink(ino);
+    if (!target) return reply_error(req, "readlink", ino, target.error());
+    trace("readlink", ino, 0);
+    fuse_reply_readlink(req, target->c_str());
+  });
+}
+
+// --- directories -----------------------------------------------------------------------------
+
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "opendir", ino, [&] {
+    auto listed = context(req).view.list(ino);
+    if (!listed) return reply_error(req, "opendir", ino, listed.error());
+    auto handle = std::make_unique<DirHandle>();
+    handle->entries.reserve(listed->size() + 2);
+    // ".." gets the directory's own number: the model keeps no parent links, and the kernel
+    // resolves ".." itself.
+    handle->entries.push_back(fs::DirEntry{".", ino, S_IFDIR});
+    handle->entries.push_back(fs::DirEntry{"..", ino, S_IFDIR});
+    for (auto& entry : *listed) handle->entries.push_back(std::move(entry));
+    fi->fh = static_cast<uint64_t>(reinterpret_cast<std::uintptr_t>(handle.get()));
+    trace("opendir", ino, 0);
+    if (fuse_reply_open(req, fi) == 0) static_cast<void>(handle.release());  // releasedir frees it
+  });
+}
+
+bool is_dot(const std::string& name) { return name == "." || name == ".."; }
+
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  guarded(req, "readdir", ino, [&] {
+    const DirHandle* handle = dir_handle(fi);
+    if (handle == nullptr || off < 0) return reply_error(req, "readdir", ino, EINVAL);
+    std::vector<char> buf(size);
+    size_t used = 0;
+    for (auto i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
+      const fs::DirEntry& entry = handle->entries[i];
+      struct stat st {};
+      st.st_ino = static_cast<ino_t>(entry.ino);
+      st.st_mode = entry.type;
+      const size_t need = fuse_add_direntry(req, buf.data() + used, size - used, entry.name.c_str(),
+                                            &st, static_cast<off_t>(i + 1));
+      if (need > size - used) break;
+      used += need;
+    }
+    trace("readdir", ino, 0);
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  guarded(req, "readdirplus", ino, [&] {
+    FsContext& ctx = context(req);
+    const DirHandle* handle = dir_handle(fi);
+    if (handle == nullptr || off < 0) return reply_error(req, "readdirplus", ino, EINVAL);
+    std::vector<char> buf(size);
+    size_t used = 0;
+    int first_error = 0;
+    for (auto i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
+      const fs::DirEntry& entry = handle->entries[i];
+      const auto next = static_cast<off_t>(i + 1);
+      // Size check first (a null buffer only measures), so no lookup is taken for an entry
+      // that would not fit.
+      const size_t need = fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
+      if (need > size - used) break;
+      fuse_entry_param e{};
+      if (is_dot(entry.name)) {
+        // ino 0: the kernel takes no reference; attributes only give the dirent its type.
+        e.attr.st_ino = static_cast<ino_t>(entry.ino);
+        e.attr.st_mode = S_IFDIR;
+      } else {
+        auto found = ctx.view.lookup(ino, entry.name);
+        if (!found) {
+          // Vanished since opendir (live tree): leave it out. Another error ends this batch;
+          // if nothing was added yet, it is the reply.
+          if (found.error() == ENOENT) continue;
+          first_error = found.error();
+          break;
+        }
+        e = make_entry(ctx, *found);
+      }
+      const size_t added =
+          fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e, next);
+      used += added;
+    }
+    if (used == 0 && first_error != 0) return reply_error(req, "readdirplus", ino, first_error);
+    trace("readdirplus", ino, 0);
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void op_releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "releasedir", ino, [&] {
+    delete dir_handle(fi);
+    fi->fh = 0;
+    trace("releasedir", ino, 0);
+    fuse_reply_err(req, 0);
+  });
+}
+
+// --- files -----------------------------------------------------------------------------------
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "open", ino, [&] {
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) {
+      return reply_error(req, "open", ino, EROFS);
+    }
+    auto opened = context(req).view.open(ino);
+    if (!opened) return reply_error(req, "open", ino, opened.error());
+    std::unique_ptr<fs::OpenFile> file = std::move(*opened);
+    fi->keep_cache = file->keep_cache() ? 1U : 0U;
+    fi->noflush = 1;
+    fi->fh = static_cast<uint64_t>(reinterpret_cast<std::uintptr_t>(file.get()));
+    trace("open", ino, 0);
+    if (fuse_reply_open(req, fi) == 0) static_cast<void>(file.release());  // release frees it
+  });
+}
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  guarded(req, "read", ino, [&] {
+    fs::OpenFile* file = file_handle(fi);
+    if (file == nullptr || off < 0) return reply_error(req, "read", ino, EINVAL);
+    thread_local std::vector<std::uint8_t> buffer;
+    const size_t want = std::min<size_t>(size, kMaxRequest);
+    if (buffer.size() < want) buffer.resize(want);
+    auto got = file->read(static_cast<std::uint64_t>(off), std::span(buffer.data(), want));
+    if (!got) return reply_error(req, "read", ino, got.error());
+    trace("read", ino, 0);
+    fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *got);
+  });
+}
+
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "release", ino, [&] {
+    delete file_handle(fi);
+    fi->fh = 0;
+    trace("release", ino, 0);
+    fuse_reply_err(req, 0);
+  });
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  trace("flush", ino, 0);
+  fuse_reply_err(req, 0);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_file_info* /*fi*/) {
+  trace("fsync", ino, 0);
+  fuse_reply_err(req, 0);
+}
+
+// --- the rest --------------------------------------------------------------------------------
+
+void op_statfs(fuse_req_t req, fuse_ino_t ino) {
+  guarded(req, "statfs", ino, [&] {
+    struct statvfs st {};
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+    st.f_namemax = 255;
+    st.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    trace("statfs", ino, 0);
+    fuse_reply_statfs(req, &st);
+  });
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* /*name*/, size_t /*size*/) {
+  reply_error(req, "getxattr", ino, ENODATA);
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  trace("listxattr", ino, 0);
+  if (size == 0) {
+    fuse_reply_xattr(req, 0);
+  } else {
+    fuse_reply_buf(req, nullptr, 0);
+  }
+}
+
+void op_access(fuse_req_t req, fuse_ino_t ino, int mask) {
+  guarded(req, "access", ino, [&] {
+    if ((mask & W_OK) != 0) return reply_error(req, "access", ino, EROFS);
+    auto attr = context(req).view.getattr(ino);
+    if (!attr) return reply_error(req, "access", ino, attr.error());
+    trace("access", ino, 0);
+    fuse_reply_err(req, 0);
+  });
+}
+
+// --- write-type calls: EROFS -----------------------------------------------------------------
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat*, int, fuse_file_info*) {
+  reply_error(req, "setattr", ino, EROFS);
+}
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char*, mode_t, dev_t) {
+  reply_error(req, "mknod", parent, EROFS);
+}
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char*, mode_t) {
+  reply_error(req, "mkdir", parent, EROFS);
+}
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char*) {
+  reply_error(req, "unlink", parent, EROFS);
+}
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char*) {
+  reply_error(req, "rmdir", parent, EROFS);
+}
+void op_symlink(fuse_req_t req, const char*, fuse_ino_t parent, const char*) {
+  reply_error(req, "symlink", parent, EROFS);
+}
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char*, fuse_ino_t, const char*,
+               unsigned int) {
+  reply_error(req, "rename", parent, EROFS);
+}
+void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t, const char*) {
+  reply_error(req, "link", ino, EROFS);
+}
+void op_write(fuse_req_t req, fuse_ino_t ino, const char*, size_t, off_t, fuse_file_info*) {
+  reply_error(req, "write", ino, EROFS);
+}
+void op_create(fuse_req_t req, fuse_ino_t parent, const char*, mode_t, fuse_file_info*) {
+  reply_error(req, "create", parent, EROFS);
+}
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char*, const char*, size_t, int) {
+  reply_error(req, "setxattr", ino, EROFS);
+}
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char*) {
+  reply_error(req, "removexattr", ino, EROFS);
+}
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int, off_t, off_t, fuse_file_info*) {
+  reply_error(req, "fallocate", ino, EROFS);
+}
+void op_copy_file_range(fuse_req_t req, fuse_ino_t ino, off_t, fuse_file_info*, fuse_ino_t, off_t,
+                        fuse_file_info*, size_t, int) {
+  reply_error(req, "copy_file_range", ino, EROFS);
+}
+
+fuse_lowlevel_ops build_ops() {
+  fuse_lowlevel_ops ops{};
+  ops.init = op_init;
+  ops.lookup = op_lookup;
+  ops.forget = op_forget;
+  ops.forget_multi = op_forget_multi;
+  ops.getattr = op_getattr;
+  ops.readlink = op_readlink;
+  ops.opendir = op_opendir;
+  ops.readdir = op_readdir;
+  ops.readdirplus = op_readdirplus;
+  ops.releasedir = op_releasedir;
+  ops.fsyncdir = op_fsync;
+  ops.open = op_open;
+  ops.read = op_read;
+  ops.release = op_release;
+  ops.flush = op_flush;
+  ops.fsync = op_fsync;
+  ops.statfs = op_statfs;
+  ops.getxattr = op_getxattr;
+  ops.listxattr = op_listxattr;
+  ops.access = op_access;
+  ops.setattr = op_setattr;
+  ops.mknod = op_mknod;
+  ops.mkdir = op_mkdir;
+  ops.unlink = op_unlink;
+  ops.rmdir = op_rmdir;
+  ops.symlink = op_symlink;
+  ops.rename = op_rename;
+  ops.link = op_link;
+  ops.write = op_write;
+  ops.create = op_create;
+  ops.setxattr = op_setxattr;
+  ops.removexattr = op_removexattr;
+  ops.fallocate = op_fallocate;
+  ops.copy_file_range = op_copy_file_range;
+  return ops;
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& lowlevel_ops() noexcept {
+  static const fuse_lowlevel_ops ops = build_ops();
+  return ops;
+}
+
+}  // namespace encfsr::fuse

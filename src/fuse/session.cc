@@ -1,1 +1,137 @@
-// placeholder: being written
+// src/fuse/session.cc — RAII over libfuse's arguments, session, signal handlers and mount,
+// and the multithreaded loop (clone_fd on). libfuse's own messages are routed to util::log;
+// the last error it printed while setting up becomes part of the SessionError.
+#define FUSE_USE_VERSION 312
+#include "src/fuse/session.h"
+
+#include <fuse_lowlevel.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "src/util/log.h"
+
+namespace encfsr::fuse {
+namespace {
+
+std::mutex g_log_mutex;
+std::string g_last_libfuse_error;
+
+__attribute__((format(printf, 2, 0))) void log_from_libfuse(enum fuse_log_level level,
+                                                            const char* fmt, va_list ap) {
+  char text[1024];
+  const int n = std::vsnprintf(text, sizeof text, fmt, ap);
+  if (n < 0) return;
+  std::string message(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+    message.pop_back();
+  }
+  if (message.empty()) return;
+  if (level <= FUSE_LOG_ERR) {
+    {
+      std::lock_guard lock(g_log_mutex);
+      g_last_libfuse_error = message;
+    }
+    util::log::error(message);
+  } else if (level <= FUSE_LOG_WARNING) {
+    util::log::warning(message);
+  } else if (level <= FUSE_LOG_INFO) {
+    util::log::info(message);
+  } else {
+    util::log::debug(message);
+  }
+}
+
+std::string take_last_error() {
+  std::lock_guard lock(g_log_mutex);
+  std::string message = std::move(g_last_libfuse_error);
+  g_last_libfuse_error.clear();
+  return message;
+}
+
+std::string with_cause(std::string what) {
+  const std::string cause = take_last_error();
+  if (!cause.empty()) what += ": " + cause;
+  return what;
+}
+
+}  // namespace
+
+std::string mount_option_string(const SessionOptions& options) {
+  bool has_fsname = false;
+  for (const std::string& option : options.mount_options) {
+    if (option.rfind("fsname=", 0) == 0) has_fsname = true;
+  }
+  std::string joined = "ro,default_permissions,nosuid,nodev,subtype=encfsr";
+  if (!has_fsname) joined += ",fsname=encfsr";
+  for (const std::string& option : options.mount_options) {
+    if (option == "ro" || option == "default_permissions" || option == "nosuid" ||
+        option == "nodev") {
+      continue;  // always there
+    }
+    joined += ",";
+    joined += option;
+  }
+  return joined;
+}
+
+struct Session::Impl {
+  fuse_args args = FUSE_ARGS_INIT(0, nullptr);
+  fuse_session* session = nullptr;
+  bool signals = false;
+  bool mounted = false;
+  unsigned max_threads = 0;
+
+  ~Impl() {
+    if (mounted) fuse_session_unmount(session);
+    if (signals) fuse_remove_signal_handlers(session);
+    if (session != nullptr) fuse_session_destroy(session);
+    fuse_opt_free_args(&args);
+  }
+};
+
+Session::Session(FsContext& context, const std::string& mountpoint, const SessionOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  fuse_set_log_func(log_from_libfuse);
+  take_last_error();
+  impl_->max_threads = options.max_threads;
+  const std::string option_text = mount_option_string(options);
+  if (fuse_opt_add_arg(&impl_->args, "encfsr") != 0 || fuse_opt_add_arg(&impl_->args, "-o") != 0 ||
+      fuse_opt_add_arg(&impl_->args, option_text.c_str()) != 0) {
+    throw SessionError("out of memory building the FUSE arguments");
+  }
+  const fuse_lowlevel_ops& ops = lowlevel_ops();
+  impl_->session = fuse_session_new(&impl_->args, &ops, sizeof ops, &context);
+  if (impl_->session == nullptr) {
+    throw SessionError(with_cause("cannot create the FUSE session (options " + option_text + ")"));
+  }
+  if (fuse_set_signal_handlers(impl_->session) != 0) {
+    throw SessionError(with_cause("cannot install the signal handlers"));
+  }
+  impl_->signals = true;
+  if (fuse_session_mount(impl_->session, mountpoint.c_str()) != 0) {
+    throw SessionError(with_cause("cannot mount on " + mountpoint));
+  }
+  impl_->mounted = true;
+}
+
+Session::~Session() = default;
+
+int Session::run() {
+  fuse_loop_config* config = fuse_loop_cfg_create();
+  if (config == nullptr) return -ENOMEM;
+  fuse_loop_cfg_set_clone_fd(config, 1);
+  if (impl_->max_threads > 0) fuse_loop_cfg_set_max_threads(config, impl_->max_threads);
+  const int result = fuse_session_loop_mt(impl_->session, config);
+  fuse_loop_cfg_destroy(config);
+  // A loop ended by a signal returns 0 too; a positive value is the signal number in some
+  // libfuse versions: both are clean ends.
+  return result > 0 ? 0 : result;
+}
+
+void Session::exit() noexcept { fuse_session_exit(impl_->session); }
+
+}  // namespace encfsr::fuse

@@ -1,0 +1,66 @@
+// src/cli/mountpoint.h — what `mount`, `run` and `umount` share: checking a mountpoint and
+// /dev/fuse, finding and removing FUSE mounts, and serving a view on a mountpoint with a
+// readiness report to a parent process (the daemon and `run` protocols).
+//
+// Readiness protocol over a pipe: the serving process writes one byte 0 when the mount is in
+// place, or one byte holding an exit code followed by a one-line message, then closes its end.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/fs/view.h"
+
+namespace encfsr::cli {
+
+// The absolute form of `path` with its parent resolved but not its last component, so that a
+// dead FUSE mount (stat fails with ENOTCONN) still has a usable name.
+std::string absolute_mountpoint(const std::string& path);
+
+// Throws CliError kExitMountpoint unless `abs_path` exists, is a directory, and is not already
+// a mountpoint (a dead FUSE mount is reported with a hint to `encfsr umount`).
+void check_mountpoint(const std::string& abs_path);
+
+// Throws CliError kExitFuse unless /dev/fuse can be opened for reading and writing.
+void check_fuse_device();
+
+// Whether `abs_path` is the mountpoint of a FUSE filesystem (/proc/self/mountinfo).
+bool is_fuse_mount(const std::string& abs_path);
+
+// Unmounts the FUSE filesystem at `abs_path`: umount2 as root, else `fusermount3 -u` (-z when
+// lazy). Works on a dead daemon's mount. Returns an empty string on success, else why not.
+std::string unmount(const std::string& abs_path, bool lazy);
+
+// How to serve a view.
+struct ServeOptions {
+  std::vector<std::string> fuse_options;  // extra -o options for libfuse, validated
+  std::optional<double> entry_timeout;    // overrides of the view's timeouts
+  std::optional<double> attr_timeout;
+  unsigned max_threads = 0;
+  bool daemon = false;  // after readiness: chdir /, syslog, stdio to /dev/null
+};
+
+using ViewFactory = std::function<std::unique_ptr<fs::View>()>;
+
+// Builds the view, mounts it on `abs_mountpoint`, reports readiness to `ready_fd` (if >= 0,
+// then closes it) and serves until unmount or SIGINT/SIGTERM/SIGHUP; unmounts on the way out.
+// Returns an exit code. Failures before readiness: with ready_fd >= 0 the code and message go
+// to the pipe (and the code is returned); with ready_fd < 0 they are thrown as CliError.
+int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
+          const ServeOptions& options, int ready_fd);
+
+struct ReadyReport {
+  int code = 0;         // 0: the mount is ready
+  std::string message;  // why not
+};
+// Waits for the serving child `child`'s report on `read_fd` (the parent's end of the pipe; the
+// write end must already be closed in the parent). If the child dies without a report, says
+// how it died (and reaps it).
+ReadyReport wait_ready(int read_fd, pid_t child);
+
+}  // namespace encfsr::cli

@@ -1,0 +1,107 @@
+// src/cli/report.h — what `restore` and `verify` tell the user: the damage they collected, the
+// text and JSON forms of it, and the progress bar of `restore`.
+//
+// DamageReport collects every damage event (from the decrypt view's DamageSink and from the
+// commands' own reads) as it happens and merges them for output: the same path + kind + block is
+// listed once. Paths in the output are plaintext view paths ("home/a/b.txt") when known, else
+// paths inside the ciphertext copy. This is user-facing output the user asked for, not logging.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "src/fs/damage.h"
+
+namespace encfsr::cli {
+
+// One line of the damage list.
+struct DamageRecord {
+  std::string kind;         // "name", "side-file", "block", "size", "link", "unreadable",
+                            // "key-file"
+  std::string path;         // plaintext view path, empty when unknown
+  std::string cipher_path;  // path in the copy, empty when unknown
+  std::optional<std::uint64_t> block;  // for "block"
+
+  // What the text output names: the plaintext path, else the cipher path.
+  const std::string& shown_path() const noexcept { return path.empty() ? cipher_path : path; }
+};
+
+// The stable token of a damage kind used in the text and JSON output.
+const char* kind_token(fs::DamageKind kind) noexcept;
+
+// Thread-safe collector. add() may be called from the view's threads.
+class DamageReport {
+ public:
+  void add(const fs::Damage& damage);
+  // A problem found outside the view (e.g. the copy's key file).
+  void add(DamageRecord record);
+  // A sink for fs::DecryptOptions::on_damage; this report must outlive the view.
+  fs::DamageSink sink();
+
+  // Number of events so far (a mark for damaged_since).
+  std::size_t events() const;
+  // Whether an event since `mark` concerns plaintext path `path`, or is a content problem
+  // (block, size) whose plaintext path the view did not know.
+  bool damaged_since(std::size_t mark, std::string_view path) const;
+  // Whether any event names plaintext path `path`.
+  bool has_damage(std::string_view path) const;
+
+  // The merged list, in order of first appearance.
+  std::vector<DamageRecord> records() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<DamageRecord> events_;
+  std::unordered_set<std::string> paths_;
+};
+
+// "damaged: <path>: <kind>[ block N]" (no newline); a bad block reads "damaged: <path>: block N".
+// Control characters and backslashes in the path are escaped as \xNN so that every entry stays on
+// one line.
+std::string damage_line(const DamageRecord& record);
+// Escapes a path for one-line text output (see damage_line).
+std::string printable_path(std::string_view path);
+
+// A JSON string literal (with the quotes). Valid UTF-8 is kept; bytes that are not valid UTF-8
+// become U+FFFD, since JSON text must be UTF-8.
+std::string json_string(std::string_view text);
+// The "damaged" array: [{"path":..,"cipher_path":..,"kind":..,"block":N|null}, ...]; unknown
+// paths are null.
+std::string json_damage_array(const std::vector<DamageRecord>& records);
+
+// "1.5 MiB" style sizes for the progress bar.
+std::string human_bytes(double bytes);
+
+// A one-line progress display on a terminal: files, bytes, rate and ETA, redrawn at most ten
+// times a second, erased by finish(). Does nothing unless enabled.
+class ProgressBar {
+ public:
+  ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_files, std::uint64_t total_bytes);
+  ~ProgressBar() { finish(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void update(std::uint64_t files, std::uint64_t bytes);
+  // Erases the line so that other output can follow (the next update redraws it).
+  void clear();
+  void finish();
+
+ private:
+  std::FILE* out_;
+  bool enabled_;
+  bool shown_ = false;
+  std::uint64_t total_files_;
+  std::uint64_t total_bytes_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace encfsr::cli

@@ -1,0 +1,31 @@
+// src/cli/verify.h — the core of `encfsr verify`: walk a (decrypt) view without FUSE, read every
+// block of every file and every symlink, and count what is there. Damage goes into a
+// DamageReport (the view's sink feeds it names, side files, sizes; the walk adds every failing
+// block, so all bad blocks of a file are listed, not only the first).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/cli/report.h"
+#include "src/fs/view.h"
+
+namespace encfsr::cli {
+
+struct VerifyStats {
+  std::uint64_t entries = 0;  // files + directories + symlinks, the root not counted
+  std::uint64_t files = 0;
+  std::uint64_t directories = 0;
+  std::uint64_t symlinks = 0;
+  std::uint64_t bytes = 0;  // plaintext bytes of the files (st_size)
+};
+
+VerifyStats verify_view(fs::View& view, DamageReport& report);
+
+// "entries N (files F, directories D, symlinks S), B bytes: clean" or "...: D damaged".
+std::string verify_summary(const VerifyStats& stats, std::size_t damaged);
+// {"entries":N,"files":N,"directories":N,"symlinks":N,"bytes":N,"damaged":[...]}
+std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged);
+
+}  // namespace encfsr::cli

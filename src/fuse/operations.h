@@ -1,0 +1,35 @@
+// src/fuse/operations.h — the libfuse low-level operations table that serves an fs::View.
+//
+// Handlers are thin: decode the request, call one View method, reply. Every handler catches
+// all exceptions and answers EIO, so nothing crosses the C boundary. Every write-type call
+// answers EROFS. This header does not include <fuse_lowlevel.h>: only src/fuse/*.cc does.
+#pragma once
+
+#include <optional>
+
+#include "src/fs/view.h"
+
+struct fuse_lowlevel_ops;
+
+namespace encfsr::fuse {
+
+// The userdata of the session: the view and the cache timeouts the kernel is given.
+// Lives at least as long as the session that serves it.
+struct FsContext {
+  explicit FsContext(fs::View& v, std::optional<double> entry = std::nullopt,
+                     std::optional<double> attr = std::nullopt)
+      : view(v),
+        entry_timeout(entry.value_or(v.entry_timeout())),
+        attr_timeout(attr.value_or(v.attr_timeout())) {}
+  fs::View& view;
+  double entry_timeout;
+  double attr_timeout;
+};
+
+// The operations table (static storage). Its userdata must be an FsContext*.
+const fuse_lowlevel_ops& lowlevel_ops() noexcept;
+
+// Largest read the glue serves in one request (also the max_write / readahead it asks for).
+inline constexpr unsigned kMaxRequest = 1U << 20;
+
+}  // namespace encfsr::fuse

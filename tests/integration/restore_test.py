@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""tests/integration/restore_test.py — `encfsr restore` and `encfsr verify` on real copies.
+
+Usage: restore_test.py [ENCFSR_BINARY] [unittest args] (or ENCFSR_BIN in the environment).
+Once per run: a generated plaintext tree is mounted as a reverse view (encfsr mount -f), copied
+with `cp -a` to a pristine ciphertext copy, and unmounted. Every test works on its own copy of
+that copy: restores (all, one PATH, no-overwrite, --overwrite), verify (text, JSON, -q), then
+damaged copies (a flipped bit, truncation, an appended byte, two files' contents swapped, a
+renamed entry, a deleted long-name side file, an altered encfsr.key).
+"""
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import mountlib  # noqa: E402
+from mountlib import FIFO_NAME, Mount  # noqa: E402
+
+SOURCE = "data"
+BIG = "big.bin"  # 3 MiB
+SUMMARY_RE = re.compile(r"restored (\d+) files, (\d+) directories, (\d+) symlinks, (\d+) bytes "
+                        r"in [0-9.]+ s; (\d+) damaged, (\d+) errors")
+
+
+def plain_digest(root):
+    """tree_digest of a plaintext tree without the FIFO (the view leaves it out)."""
+    return {rel: row for rel, row in mountlib.tree_digest(root).items()
+            if os.path.basename(rel) != FIFO_NAME}
+
+
+class RestoreCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        mountlib.require_fuse()
+        cls.work = mountlib.Setup(prefix="encfsr-restore-it-")
+        cls.src = cls.work.path("src")
+        outside = cls.work.path("outside.txt")
+        with open(outside, "w") as f:
+            f.write("outside\n")
+        mountlib.make_tree(cls.src, outside, big_dir=40, deep=8)
+        cls.config = cls.work.config([{"name": SOURCE, "path": cls.src}])
+        cls.pristine = cls.work.path("pristine")
+        with Mount(cls.config, cls.work.mountpoint()) as m:
+            mountlib.run(["cp", "-a", m.path, cls.pristine], timeout=300)
+        cls.expected = plain_digest(cls.src)
+        cls.counter = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "work"):
+            cls.work.cleanup()
+
+    # -- helpers
+
+    def fresh_copy(self):
+        type(self).counter += 1
+        copy = self.work.path("copy%d" % self.counter)
+        shutil.copytree(self.pristine, copy, symlinks=True)
+        return copy
+
+    def dest(self):
+        type(self).counter += 1
+        return self.work.path("dest%d" % self.counter)
+
+    def encfsr(self, *args, **kw):
+        return mountlib.run([mountlib.encfsr_bin()] + [str(a) for a in args], check=False,
+                            timeout=300, **kw)
+
+    def key_opts(self):
+        return ["--password-file", self.work.password_file]
+
+    def restore(self, copy, *rest):
+        return self.encfsr("restore", *self.key_opts(), copy, *rest)
+
+    def verify(self, copy, *rest):
+        return self.encfsr("verify", *self.key_opts(), *rest, copy)
+
+    def cipher_path(self, plain):
+        """Path (relative to the copy) of a plaintext view path, from `encfsr path encrypt`."""
+        proc = self.encfsr("path", "encrypt", self.config, plain)
+        self.assertEqual(proc.returncode, 0, mountlib._text(proc.stderr))
+        rel = mountlib._text(proc.stdout).strip().lstrip("/")
+        self.assertTrue(rel, "path encrypt printed nothing")
+        return rel
+
+    def verify_json(self, copy, *rest):
+        proc = self.verify(copy, "--json", *rest)
+        try:
+            report = json.loads(mountlib._text(proc.stdout))
+        except ValueError as e:
+            self.fail("verify --json printed no JSON (%s): %r / %r" % (
+                e, proc.stdout, proc.stderr))
+        return proc, report
+
+    def assert_damaged(self, report, plain=None, cipher=None, kinds=None):
+        """The JSON report names the entry (plain or cipher path), with one of `kinds`."""
+        hits = []
+        for d in report["damaged"]:
+            if plain is not None and d.get("path") == plain:
+                hits.append(d)
+            elif cipher is not None and d.get("cipher_path") and (
+                    d["cipher_path"].lstrip("/") == cipher or
+                    d["cipher_path"].lstrip("/").startswith(cipher)):
+                hits.append(d)
+        self.assertTrue(hits, "no damage entry for %s / %s in %s" % (plain, cipher,
+                                                                     report["damaged"]))
+        if kinds:
+            self.assertTrue(any(h["kind"] in kinds for h in hits),
+                            "kinds %s not in %s" % (kinds, hits))
+        return hits
+
+    def assert_restored_except(self, dest, missing, touched_dirs=()):
+        """DEST/data equals the plaintext except the entries in `missing` (absent). The mtimes
+        of `touched_dirs` are not compared: damaging the copy changed its directories' mtimes,
+        which the decrypt view shows."""
+        got = plain_digest(os.path.join(dest, SOURCE))
+        want = {k: v for k, v in self.expected.items() if k not in missing}
+        for d in touched_dirs:
+            self.assertEqual(got[d][:3], want[d][:3], d)
+            got[d] = want[d]
+        for name in missing:
+            self.assertNotIn(name, got)
+        self.assertEqual(sorted(set(got) - set(want)), [])
+        self.assertEqual(sorted(set(want) - set(got)), [])
+        for rel in want:
+            self.assertEqual(got[rel], want[rel], rel)
+
+
+class RestoreTest(RestoreCase):
+    def test_restore_everything(self):
+        dest = self.dest()
+        proc = self.restore(self.pristine, dest)
+        err = mountlib._text(proc.stderr)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(mountlib.diff_r(self.src, os.path.join(dest, SOURCE))[0], 0,
+                         mountlib.diff_r(self.src, os.path.join(dest, SOURCE))[1])
+        self.assert_restored_except(dest, [])
+        # The root's source directory itself: mode and mtime.
+        s, d = os.lstat(self.src), os.lstat(os.path.join(dest, SOURCE))
+        self.assertEqual((stat.S_IMODE(s.st_mode), s.st_mtime_ns),
+                         (stat.S_IMODE(d.st_mode), d.st_mtime_ns))
+        m = SUMMARY_RE.search(err)
+        self.assertTrue(m, err)
+        files = sum(1 for r in self.expected.values() if stat.S_ISREG(r[0]))
+        links = sum(1 for r in self.expected.values() if stat.S_ISLNK(r[0]))
+        dirs = sum(1 for r in self.expected.values() if stat.S_ISDIR(r[0])) + 1  # + data/
+        self.assertEqual([int(x) for x in m.groups()],
+                         [files, dirs, links,
+                          sum(r[2] for r in self.expected.values() if stat.S_ISREG(r[0])), 0, 0])
+        # No temporary files left behind; no progress bar without a terminal.
+        for dirpath, dirnames, filenames in os.walk(dest):
+            for n in dirnames + filenames:
+                self.assertFalse(n.startswith(".encfsr-restore"), os.path.join(dirpath, n))
+        self.assertNotIn("\r", err)
+
+    def test_restore_one_path_and_a_directory(self):
+        dest = self.dest()
+        proc = self.restore(self.pristine, "data/sizes/s4097", "data/modes", dest)
+        self.assertEqual(proc.returncode, 0, mountlib._text(proc.stderr))
+        self.assertEqual(sorted(os.listdir(os.path.join(dest, SOURCE))), ["modes", "sizes"])
+        self.assertEqual(os.listdir(os.path.join(dest, SOURCE, "sizes")), ["s4097"])
+        got = plain_digest(os.path.join(dest, SOURCE))
+        for rel in ("sizes/s4097", "modes", "modes/ro.txt", "modes/exec.sh", "modes/private"):
+            self.assertEqual(got[rel], self.expected[rel], rel)
+
+    def test_missing_path_exit_9_others_restored(self):
+        dest = self.dest()
+        proc = self.restore(self.pristine, "data/no/such", "data/sizes/one", dest)
+        self.assertEqual(proc.returncode, 9)
+        self.assertIn("no such entry in the copy: data/no/such", mountlib._text(proc.stderr))
+        with open(os.path.join(dest, SOURCE, "sizes", "one"), "rb") as f:
+            self.assertEqual(f.read(), b"x")
+
+    def test_never_overwrites_unless_asked(self):
+        dest = self.dest()
+        self.assertEqual(self.restore(self.pristine, "data/modes", dest).returncode, 0)
+        target = os.path.join(dest, SOURCE, "modes", "private")
+        os.chmod(target, 0o600)
+        with open(target, "wb") as f:
+            f.write(b"changed since")
+        proc = self.restore(self.pristine, "data/modes/private", dest)
+        self.assertEqual(proc.returncode, 9)
+        self.assertIn("exists: data/modes/private", mountlib._text(proc.stderr))
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), b"changed since")
+        proc = self.restore(self.pristine, "--overwrite", "data/modes/private", dest)
+        self.assertEqual(proc.returncode, 0, mountlib._text(proc.stderr))
+        self.assertEqual(plain_digest(os.path.join(dest, SOURCE))["modes/private"],
+                         self.expected["modes/private"])
+
+    def test_verify_clean(self):
+        proc = self.verify(self.pristine)
+        out = mountlib._text(proc.stdout)
+        self.assertEqual(proc.returncode, 0, out + mountlib._text(proc.stderr))
+        files = sum(1 for r in self.expected.values() if stat.S_ISREG(r[0]))
+        self.assertRegex(out, r"^entries %d \(files %d, directories \d+, symlinks \d+\), "
+                              r"\d+ bytes: clean$" % (len(self.expected) + 1, files))
+        proc, report = self.verify_json(self.pristine)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(report["damaged"], [])
+        self.assertEqual(report["entries"], len(self.expected) + 1)
+        self.assertEqual(report["files"], files)
+        self.assertEqual(report["symlinks"],
+                         sum(1 for r in self.expected.values() if stat.S_ISLNK(r[0])))
+        self.assertEqual(report["bytes"],
+                         sum(r[2] for r in self.expected.values() if stat.S_ISREG(r[0])))
+        proc = self.verify(self.pristine, "-q")
+        self.assertEqual((proc.returncode, proc.stdout), (0, b""))
+
+
+class DamageTest(RestoreCase):
+    """Each test damages its own copy; verify exits 8 naming it, restore exits 8 and restores
+    everything else identically."""
+
+    def check_restore(self, copy, missing, touched_dirs=()):
+        dest = self.dest()
+        proc = self.restore(copy, dest)
+        err = mountlib._text(proc.stderr)
+        self.assertEqual(proc.returncode, 8, err)
+        self.assertRegex(err, r"damaged: ")
+        self.assert_restored_except(dest, missing, touched_dirs)
+        return dest
+
+    def test_flipped_bit_block(self):
+        copy = self.fresh_copy()
+        path = os.path.join(copy, self.cipher_path("data/" + BIG))
+        with open(path, "r+b") as f:  # a bit in the middle of block 2 (4112-byte blocks)
+            f.seek(2 * 4112 + 2000)
+            b = f.read(1)
+            f.seek(2 * 4112 + 2000)
+            f.write(bytes([b[0] ^ 0x10]))
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        hits = self.assert_damaged(report, plain="data/" + BIG, kinds={"block"})
+        self.assertEqual([h["block"] for h in hits if h["kind"] == "block"], [2])
+        text = self.verify(copy)
+        self.assertEqual(text.returncode, 8)
+        self.assertIn("damaged: data/big.bin: block 2", mountlib._text(text.stdout))
+        dest = self.check_restore(copy, ["big.bin"])
+        self.assertFalse(os.path.exists(os.path.join(dest, SOURCE, "big.bin.damaged")))
+        # --salvage: good blocks written, the bad one zeroed, as NAME.damaged.
+        dest = self.dest()
+        proc = self.restore(copy, "--salvage", "data/" + BIG, dest)
+        self.assertEqual(proc.returncode, 8, mountlib._text(proc.stderr))
+        with open(os.path.join(self.src, BIG), "rb") as f:
+            want = bytearray(f.read())
+        want[2 * 4096:3 * 4096] = bytes(4096)
+        with open(os.path.join(dest, SOURCE, BIG + ".damaged"), "rb") as f:
+            self.assertEqual(f.read(), bytes(want))
+        self.assertFalse(os.path.exists(os.path.join(dest, SOURCE, BIG)))
+
+    def test_truncated_file(self):
+        copy = self.fresh_copy()
+        path = os.path.join(copy, self.cipher_path("data/sizes/s8192"))
+        os.truncate(path, os.path.getsize(path) - 100)
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, plain="data/sizes/s8192", kinds={"size", "block"})
+        self.check_restore(copy, ["sizes/s8192"])
+
+    def test_truncated_at_block_boundary(self):
+        copy = self.fresh_copy()
+        path = os.path.join(copy, self.cipher_path("data/sizes/s8192"))
+        os.truncate(path, 4112)
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, plain="data/sizes/s8192", kinds={"size", "block"})
+        self.check_restore(copy, ["sizes/s8192"])
+
+    def test_appended_byte(self):
+        copy = self.fresh_copy()
+        path = os.path.join(copy, self.cipher_path("data/sizes/s4095"))
+        with open(path, "ab") as f:
+            f.write(b"\0")
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, plain="data/sizes/s4095", kinds={"size", "block"})
+        self.check_restore(copy, ["sizes/s4095"])
+
+    def test_swapped_contents(self):
+        copy = self.fresh_copy()
+        a = os.path.join(copy, self.cipher_path("data/bigdir/f0001"))
+        b = os.path.join(copy, self.cipher_path("data/bigdir/f0002"))
+        with open(a, "rb") as f:
+            da = f.read()
+        with open(b, "rb") as f:
+            db = f.read()
+        self.assertEqual(len(da), len(db))
+        for p, d in ((a, db), (b, da)):
+            os.chmod(p, 0o600)
+            with open(p, "wb") as f:
+                f.write(d)
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, plain="data/bigdir/f0001", kinds={"block"})
+        self.assert_damaged(report, plain="data/bigdir/f0002", kinds={"block"})
+        self.check_restore(copy, ["bigdir/f0001", "bigdir/f0002"])
+
+    def test_renamed_entry(self):
+        copy = self.fresh_copy()
+        rel = self.cipher_path("data/sizes/one")
+        other_dir = os.path.dirname(self.cipher_path("data/modes/private"))
+        moved = os.path.join(other_dir, os.path.basename(rel))
+        os.rename(os.path.join(copy, rel), os.path.join(copy, moved))
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, cipher=moved, kinds={"name"})
+        self.check_restore(copy, ["sizes/one"], touched_dirs=["sizes", "modes"])
+
+    def test_deleted_side_file(self):
+        copy = self.fresh_copy()
+        long_plain = "data/" + [n for n in sorted(self.expected)
+                                if n.startswith("names/L200_")][0]
+        rel = self.cipher_path(long_plain)
+        self.assertTrue(os.path.basename(rel).startswith("encfsr.long."), rel)
+        side = os.path.join(copy, rel + ".name")
+        self.assertTrue(os.path.exists(side))
+        os.unlink(side)
+        proc, report = self.verify_json(copy)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, cipher=rel, kinds={"side-file", "name"})
+        self.check_restore(copy, [long_plain[len("data/"):]], touched_dirs=["names"])
+
+    def test_altered_key_file(self):
+        copy = self.fresh_copy()
+        key = os.path.join(copy, "encfsr.key")
+        os.chmod(key, 0o600)
+        with open(key) as f:
+            lines = f.read().splitlines(True)
+        # Change one hex digit of the wrapped key.
+        for i, line in enumerate(lines):
+            if line.startswith("wrapped: "):
+                c = line[9]
+                lines[i] = line[:9] + ("0" if c != "0" else "1") + line[10:]
+        with open(key, "w") as f:
+            f.write("".join(lines))
+        # With the copy's own key file: it cannot be opened (key file or password error).
+        proc = self.verify(copy)
+        self.assertIn(proc.returncode, (4, 5), mountlib._text(proc.stderr))
+        self.assertIn("encfsr: error:", mountlib._text(proc.stderr))
+        # With the original key file: the copy's key file is reported as damaged.
+        proc, report = self.verify_json(copy, "--key", self.work.key)
+        self.assertEqual(proc.returncode, 8)
+        self.assert_damaged(report, cipher="encfsr.key", kinds={"key-file"})
+
+
+if __name__ == "__main__":
+    mountlib.take_bin_from_argv()
+    unittest.main(verbosity=2)
