@@ -21,7 +21,8 @@ packages=(build-essential cmake pkg-config fuse3 libfuse3-dev libsodium-dev liby
 if [ "$install" = 1 ]; then
   missing=()
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    state=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$state" = "install ok installed" ] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

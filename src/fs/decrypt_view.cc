@@ -40,12 +40,16 @@ std::span<std::uint8_t> scratch(std::vector<std::uint8_t>& v, std::size_t n) {
 class Reporter {
  public:
   explicit Reporter(DamageSink sink) : sink_(std::move(sink)) {}
+  // With a sink (restore, verify) the caller reports; without one (a mount) the log does.
   void operator()(const Damage& d) const {
+    if (sink_) {
+      sink_(d);
+      return;
+    }
     std::string line = "damaged: " + d.cipher_path + ": " + describe(d.kind);
     if (d.kind == DamageKind::kBlock) line += " (block " + std::to_string(d.block) + ")";
     if (!d.plain_path.empty()) line += " [" + util::log::name(d.plain_path) + "]";
     util::log::warning(line);
-    if (sink_) sink_(d);
   }
 
  private:

@@ -19,7 +19,7 @@ namespace encfsr::fs {
 struct DecryptOptions {
   crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
   double timeout = 3600.0;  // entry and attribute cache timeout: the copy is static
-  DamageSink on_damage;     // may be empty; damage is always logged as a warning too
+  DamageSink on_damage;     // receives every damage found; if empty, damage is logged
 };
 
 std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root,

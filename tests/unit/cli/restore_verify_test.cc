@@ -269,7 +269,7 @@ void expect_same_node(FakeView& view, int id, const stdfs::path& file) {
   }
 }
 
-TEST(RestoreTest, RestoresEverythingWithModesTimesAndLinks) {
+TEST(RestoreCoreTest, RestoresEverythingWithModesTimesAndLinks) {
   Tree t;
   TempDir dir;
   const stdfs::path dest = dir.path() / "out";
@@ -297,7 +297,7 @@ TEST(RestoreTest, RestoresEverythingWithModesTimesAndLinks) {
   EXPECT_LE(t.view.max_outstanding(), 3);
 }
 
-TEST(RestoreTest, RestoresOnePathWithItsAncestors) {
+TEST(RestoreCoreTest, RestoresOnePathWithItsAncestors) {
   Tree t;
   TempDir dir;
   const stdfs::path dest = dir.path() / "out";
@@ -312,7 +312,7 @@ TEST(RestoreTest, RestoresOnePathWithItsAncestors) {
   EXPECT_EQ(t.view.outstanding(), 0);
 }
 
-TEST(RestoreTest, MissingPathIsCountedAndTheOthersRestored) {
+TEST(RestoreCoreTest, MissingPathIsCountedAndTheOthersRestored) {
   Tree t;
   TempDir dir;
   const stdfs::path dest = dir.path() / "out";
@@ -323,7 +323,7 @@ TEST(RestoreTest, MissingPathIsCountedAndTheOthersRestored) {
   expect_same_node(t.view, t.big, dest / "etc/big.bin");
 }
 
-TEST(RestoreTest, NeverOverwritesUnlessAsked) {
+TEST(RestoreCoreTest, NeverOverwritesUnlessAsked) {
   Tree t;
   TempDir dir;
   const stdfs::path dest = dir.path() / "out";
@@ -340,7 +340,7 @@ TEST(RestoreTest, NeverOverwritesUnlessAsked) {
   expect_same_node(t.view, t.a, dest / "home/a.txt");
 }
 
-TEST(RestoreTest, DamagedFileLeftOutOthersRestored) {
+TEST(RestoreCoreTest, DamagedFileLeftOutOthersRestored) {
   Tree t;
   t.view.node(t.big).bad_blocks = {5, 40};
   TempDir dir;
@@ -360,7 +360,7 @@ TEST(RestoreTest, DamagedFileLeftOutOthersRestored) {
   }
 }
 
-TEST(RestoreTest, SalvageZeroesBadBlocksOnly) {
+TEST(RestoreCoreTest, SalvageZeroesBadBlocksOnly) {
   Tree t;
   t.view.node(t.big).bad_blocks = {5, 40};
   TempDir dir;
@@ -376,7 +376,7 @@ TEST(RestoreTest, SalvageZeroesBadBlocksOnly) {
   EXPECT_EQ(run.damaged[1].block, 40u);
 }
 
-TEST(RestoreTest, DamagedLinkAndHiddenNameAreReported) {
+TEST(RestoreCoreTest, DamagedLinkAndHiddenNameAreReported) {
   Tree t;
   t.view.node(t.link).bad_link = true;
   t.view.node(t.home).hidden_bad_names = {"XYZcipher"};
@@ -390,7 +390,7 @@ TEST(RestoreTest, DamagedLinkAndHiddenNameAreReported) {
   EXPECT_EQ(damage_line(run.damaged[1]), "damaged: home/link: link");
 }
 
-TEST(VerifyTest, CountsAndListsEveryBadBlock) {
+TEST(VerifyCoreTest, CountsAndListsEveryBadBlock) {
   Tree t;
   t.view.node(t.big).bad_blocks = {0, 1, 73};
   t.view.node(t.a).bad_blocks = {3};
@@ -414,7 +414,7 @@ TEST(VerifyTest, CountsAndListsEveryBadBlock) {
   EXPECT_EQ(t.view.outstanding(), 0);
 }
 
-TEST(VerifyTest, CleanTreeAndJson) {
+TEST(VerifyCoreTest, CleanTreeAndJson) {
   Tree t;
   DamageReport report;
   const VerifyStats stats = verify_view(t.view, report);
