@@ -10,6 +10,7 @@
 
 #include "crypto/keys.h"
 #include "crypto/node_id.h"
+#include "crypto/size_math.h"
 #include "crypto/status.h"
 
 namespace encfsr::crypto {

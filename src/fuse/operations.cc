@@ -98,6 +98,10 @@ fuse_entry_param make_entry(const FsContext& ctx, const fs::Entry& entry) {
 
 // --- lifecycle -------------------------------------------------------------------------------
 
+void op_destroy(void* userdata) {
+  if (userdata != nullptr) static_cast<FsContext*>(userdata)->release_all();
+}
+
 void op_init(void* /*userdata*/, fuse_conn_info* conn) {
   if ((conn->capable & FUSE_CAP_READDIRPLUS) != 0) conn->want |= FUSE_CAP_READDIRPLUS;
   if ((conn->capable & FUSE_CAP_READDIRPLUS_AUTO) != 0) {
@@ -186,7 +190,11 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     for (auto& entry : *listed) handle->entries.push_back(std::move(entry));
     fi->fh = static_cast<uint64_t>(reinterpret_cast<std::uintptr_t>(handle.get()));
     trace("opendir", ino, 0);
-    if (fuse_reply_open(req, fi) == 0) static_cast<void>(handle.release());  // releasedir frees it
+    // releasedir frees it (or the end of the session, if the kernel never does). Adopted
+    // before the reply: the kernel may release it as soon as the reply is out.
+    DirHandle* adopted = handle.release();
+    context(req).adopt(adopted);
+    if (fuse_reply_open(req, fi) != 0) context(req).release(adopted);
   });
 }
 
@@ -256,7 +264,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
 
 void op_releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   guarded(req, "releasedir", ino, [&] {
-    delete dir_handle(fi);
+    context(req).release(dir_handle(fi));
     fi->fh = 0;
     trace("releasedir", ino, 0);
     fuse_reply_err(req, 0);
@@ -277,7 +285,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fi->noflush = 1;
     fi->fh = static_cast<uint64_t>(reinterpret_cast<std::uintptr_t>(file.get()));
     trace("open", ino, 0);
-    if (fuse_reply_open(req, fi) == 0) static_cast<void>(file.release());  // release frees it
+    // release frees it (or the end of the session, if the kernel never does). Adopted before
+    // the reply: the kernel may release it as soon as the reply is out.
+    fs::OpenFile* adopted = file.release();
+    context(req).adopt(adopted);
+    if (fuse_reply_open(req, fi) != 0) context(req).release(adopted);
   });
 }
 
@@ -297,7 +309,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 
 void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   guarded(req, "release", ino, [&] {
-    delete file_handle(fi);
+    context(req).release(file_handle(fi));
     fi->fh = 0;
     trace("release", ino, 0);
     fuse_reply_err(req, 0);
@@ -401,6 +413,7 @@ void op_copy_file_range(fuse_req_t req, fuse_ino_t ino, off_t, fuse_file_info*, 
 fuse_lowlevel_ops build_ops() {
   fuse_lowlevel_ops ops{};
   ops.init = op_init;
+  ops.destroy = op_destroy;
   ops.lookup = op_lookup;
   ops.forget = op_forget;
   ops.forget_multi = op_forget_multi;

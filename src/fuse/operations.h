@@ -5,7 +5,9 @@
 // answers EROFS. This header does not include <fuse_lowlevel.h>: only src/fuse/*.cc does.
 #pragma once
 
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "src/fs/view.h"
 
@@ -21,9 +23,38 @@ struct FsContext {
       : view(v),
         entry_timeout(entry.value_or(v.entry_timeout())),
         attr_timeout(attr.value_or(v.attr_timeout())) {}
+  FsContext(const FsContext&) = delete;
+  FsContext& operator=(const FsContext&) = delete;
+  ~FsContext() { release_all(); }
+
   fs::View& view;
   double entry_timeout;
   double attr_timeout;
+
+  // Open file and directory handles the kernel has not released yet. An unmount does not
+  // release them, so whatever is left is freed when the session ends (and at destruction).
+  template <typename T>
+  void adopt(T* handle) {
+    std::lock_guard lock(open_mutex_);
+    open_[handle] = [](void* p) { delete static_cast<T*>(p); };
+  }
+  template <typename T>
+  void release(T* handle) {
+    {
+      std::lock_guard lock(open_mutex_);
+      open_.erase(handle);
+    }
+    delete handle;
+  }
+  void release_all() noexcept {
+    std::lock_guard lock(open_mutex_);
+    for (auto& [p, free] : open_) free(p);
+    open_.clear();
+  }
+
+ private:
+  std::mutex open_mutex_;
+  std::unordered_map<void*, void (*)(void*)> open_;
 };
 
 // The operations table (static storage). Its userdata must be an FsContext*.

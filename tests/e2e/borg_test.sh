@@ -2,7 +2,7 @@
 # tests/e2e/borg_test.sh — borg (unencrypted repository: encfsr does the encryption) backs up
 # the reverse view; borg extract -> `encfsr mount --decrypt` and `encfsr restore` give back the
 # plaintext.   bash borg_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool borg
 standard_setup
 

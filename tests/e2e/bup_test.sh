@@ -2,7 +2,7 @@
 # tests/e2e/bup_test.sh — bup indexes (--no-check-device: every FUSE mount gets a new st_dev)
 # and saves the reverse view; bup restore -> `encfsr mount --decrypt` and `encfsr restore` give
 # back the plaintext.   bash bup_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool bup
 standard_setup
 

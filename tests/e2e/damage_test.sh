@@ -7,7 +7,7 @@
 # unlisted in `encfsr mount --decrypt` while everything else reads fine. Key damage: a missing
 # key file (exit 4 unless --key), an altered key file (4 or 5), a wrong password (5).
 #   bash damage_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool rsync
 standard_setup
 
@@ -39,7 +39,7 @@ C_LONG=$(cipher_of "docs/$LONG_NAME" 34)
 echo "   big.bin -> $C_BIG"
 echo "   long name -> $C_LONG"
 check "the long name maps to a long form with a side file in the copy" \
-  test -f "$BASE/$C_LONG.name" -a "$(basename "$C_LONG" | cut -c1-12)" = encfsr.long.
+  test -f "$BASE/$C_LONG.name" -a "$(basename -- "$C_LONG" | cut -c1-12)" = encfsr.long.
 
 say "the undamaged copy"
 expect_rc "verify of the undamaged copy exits 0" 0 \
@@ -86,14 +86,14 @@ damage_checks() {
   expect_rc "$label: verify exits 8" 8 "$ENCFSR" verify --password-file "$WORK/pass" "$CASE"
   for i in "${!plains[@]}"; do
     names_in_output "$label: verify names ${plains[$i]} ($kind)" "$kind" \
-      "data/${plains[$i]}" "${ciphers[$i]}" "$(basename "${ciphers[$i]}")"
+      "data/${plains[$i]}" "${ciphers[$i]}" "$(basename -- "${ciphers[$i]}")"
   done
   local dest=$WORK/restored.$label
   expect_rc "$label: restore exits 8" 8 \
     "$ENCFSR" restore --password-file "$WORK/pass" "$CASE" "$dest"
   for i in "${!plains[@]}"; do
     names_in_output "$label: restore names ${plains[$i]} ($kind)" "$kind" \
-      "data/${plains[$i]}" "${ciphers[$i]}" "$(basename "${ciphers[$i]}")"
+      "data/${plains[$i]}" "${ciphers[$i]}" "$(basename -- "${ciphers[$i]}")"
     check "$label: restore did not write ${plains[$i]}" test ! -e "$dest/data/${plains[$i]}" \
       -a ! -L "$dest/data/${plains[$i]}"
   done
@@ -112,9 +112,9 @@ damage_checks() {
       fi
     else
       check "$label: $p is not listed by the decrypt mount" \
-        bash -c "! ls -a '$dm/data/$(dirname "$p")' | grep -qxF -- '$(basename "$p")'"
-      check "$label: no long form or side file is listed in $(dirname "$p")" \
-        bash -c "! ls -a '$dm/data/$(dirname "$p")' | grep -q '^encfsr\.long\.'"
+        bash -c "! ls -a '$dm/data/$(dirname -- "$p")' | grep -qxF -- '$(basename -- "$p")'"
+      check "$label: no long form or side file is listed in $(dirname -- "$p")" \
+        bash -c "! ls -a '$dm/data/$(dirname -- "$p")' | grep -q '^encfsr\.long\.'"
     fi
   done
   check "$label: every other entry reads identically through the decrypt mount" \
@@ -125,7 +125,7 @@ damage_checks() {
 # same_dir_mtime CIPHERREL: give the parent directory in $CASE back its mtime from $BASE, so
 # that a rename or delete there damages only the entry, not the directory's attributes.
 same_dir_mtime() {
-  touch -r "$BASE/$(dirname "$1")" "$CASE/$(dirname "$1")"
+  touch -r "$BASE/$(dirname -- "$1")" "$CASE/$(dirname -- "$1")"
 }
 
 flip_bit() {  # flip_bit FILE OFFSET
@@ -211,10 +211,10 @@ check "swap-blocks: verify lists block 1 and block 3" \
 
 say "case: a renamed ciphertext entry (docs/readonly.txt)"
 new_case rename
-ro_base=$(basename "$C_RO")
+ro_base=$(basename -- "$C_RO")
 first=${ro_base:0:1}
 if [ "$first" = A ]; then new_first=B; else new_first=A; fi
-C_RO_NEW=$(dirname "$C_RO")/$new_first${ro_base:1}
+C_RO_NEW=$(dirname -- "$C_RO")/$new_first${ro_base:1}
 mv "$CASE/$C_RO" "$CASE/$C_RO_NEW"
 same_dir_mtime "$C_RO"
 damage_checks rename name 'name' docs/readonly.txt "$C_RO_NEW"

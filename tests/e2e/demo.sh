@@ -5,7 +5,7 @@
 # `encfsr mount --decrypt` and with `encfsr restore`) and shows both are identical to the data.
 #   bash tests/e2e/demo.sh [--no-install] [--no-build] [--bin PATH/TO/encfsr]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname -- "$0")/../.."
 
 install=1 build=1 bin=build/release/encfsr
 while [ $# -gt 0 ]; do

@@ -16,13 +16,13 @@
 set -euo pipefail
 shopt -s nullglob
 
-E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_DIR=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ENCFSR=${1:-${ENCFSR_BIN:-}}
 if [ -z "$ENCFSR" ] || [ ! -x "$ENCFSR" ]; then
   echo "usage: $0 PATH/TO/encfsr (or set ENCFSR_BIN)" >&2
   exit 2
 fi
-ENCFSR=$(cd "$(dirname "$ENCFSR")" && pwd)/$(basename "$ENCFSR")
+ENCFSR=$(cd "$(dirname -- "$ENCFSR")" && pwd)/$(basename -- "$ENCFSR")
 export ENCFSR
 
 say() { printf '== %s\n' "$*"; }
@@ -120,10 +120,10 @@ expect_rc() {
 }
 finish() {
   if [ "$E2E_FAILS" -gt 0 ]; then
-    echo "== $(basename "$0"): $E2E_FAILS check(s) FAILED"
+    echo "== $(basename -- "$0"): $E2E_FAILS check(s) FAILED"
     exit 1
   fi
-  echo "== $(basename "$0"): all checks passed"
+  echo "== $(basename -- "$0"): all checks passed"
   exit 0
 }
 
@@ -221,7 +221,7 @@ compare() {  # compare A B [compare_trees.py options]
   local a=$1 b=$2 rc=0; shift 2
   local excl=() arg prev=""
   for arg in "$@"; do  # pass --exclude to diff as well
-    if [ "$prev" = --exclude ]; then excl+=(--exclude="$(basename "$arg")"); fi
+    if [ "$prev" = --exclude ]; then excl+=(--exclude="$(basename -- "$arg")"); fi
     prev=$arg
   done
   diff -r --no-dereference "${excl[@]}" "$a" "$b" >"$WORK/diff.out" 2>&1 || {

@@ -3,7 +3,7 @@
 # `rdiff-backup restore` -> `encfsr mount --decrypt` and `encfsr restore` give back the
 # plaintext; a second backup after a change set restores to the changed plaintext.
 #   bash rdiff_backup_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool rdiff-backup
 standard_setup
 rdiff-backup --version | grep -Eq '^rdiff-backup 2\.' || die "rdiff-backup 2.x needed"

@@ -3,7 +3,7 @@
 # backup after a remount must find nothing new or changed (stable inodes, mtimes, ctimes), one
 # after changing 2 files exactly "0 new, 2 changed"; restic restore -> `encfsr mount
 # --decrypt` and `encfsr restore` give back the plaintext.   bash restic_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool restic
 standard_setup
 

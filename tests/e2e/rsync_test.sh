@@ -3,7 +3,7 @@
 # efficiency on the ciphertext: after a small change set the "Literal data" of an incremental
 # `rsync --no-whole-file` of the view must be at most 1.05 times that of the same run on the
 # plaintext itself (two change sets; see the rounds below).   bash rsync_test.sh PATH/TO/encfsr
-source "$(dirname "$0")/lib.sh"
+source "$(dirname -- "$0")/lib.sh"
 require_tool rsync
 standard_setup
 

@@ -1,6 +1,6 @@
 # tests/golden/golden_common.sh — shared by make_golden.sh and golden_test.sh (source it).
 # The golden tree's fixed mtimes (git does not keep mtimes) and its configuration.
-GOLDEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GOLDEN_DIR=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 GOLDEN_SOURCE=golden   # the source name: the view shows plain/ as golden/
 GOLDEN_LONG=long_name_$(printf 'y%.0s' $(seq 190))   # 200 bytes: a long-name side file
 

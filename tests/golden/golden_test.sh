@@ -6,7 +6,7 @@
 #     contents, link targets, encfsr.key).
 #   bash tests/golden/golden_test.sh PATH/TO/encfsr     (exit 77 = skipped: no FUSE, no tree)
 set -euo pipefail
-source "$(dirname "$0")/golden_common.sh"
+source "$(dirname -- "$0")/golden_common.sh"
 ENCFSR=$(realpath "${1:-${ENCFSR_BIN:?usage: golden_test.sh PATH/TO/encfsr}}")
 if [ ! -d "$GOLDEN_DIR/cipher" ] || [ ! -f "$GOLDEN_DIR/key" ]; then
   if [ "${CI:-}" = true ]; then echo "FAIL: no golden tree checked in (run make_golden.sh)"; exit 1; fi

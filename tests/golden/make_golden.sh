@@ -5,7 +5,7 @@
 # when the format is frozen and commit the output; golden_test.sh then fails on any change of
 # the format.   bash tests/golden/make_golden.sh PATH/TO/encfsr
 set -euo pipefail
-source "$(dirname "$0")/golden_common.sh"
+source "$(dirname -- "$0")/golden_common.sh"
 ENCFSR=$(realpath "${1:-${ENCFSR_BIN:?usage: make_golden.sh PATH/TO/encfsr}}")
 cd "$GOLDEN_DIR"
 

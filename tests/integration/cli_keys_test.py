@@ -534,15 +534,15 @@ class CliKeysTest(unittest.TestCase):
         copy = self._copy_dir_from(cipher, key)
         # Names encoding detected from the root entries (the key file has no view section).
         for target in (cipher, os.path.join(copy, cipher)):
-            back = self.encfsr(["path", "decrypt", "--password-file", pw, copy, target])
+            back = self.encfsr(["path", "decrypt", "--password-file", pw, "--", copy, target])
             self.assertEqual(back.returncode, 0, text(back))
             self.assertEqual(back.stdout.decode(), "home/a/b.txt\n")
         explicit = self.encfsr(["path", "decrypt", "--password-file", pw, "--names", names,
-                                copy, cipher])
+                                "--", copy, cipher])
         self.assertEqual(explicit.stdout.decode(), "home/a/b.txt\n", text(explicit))
         # --key given explicitly.
-        other = self.encfsr(["path", "decrypt", "--key", key, "--password-file", pw, copy,
-                             cipher])
+        other = self.encfsr(["path", "decrypt", "--key", key, "--password-file", pw, "--",
+                             copy, cipher])
         self.assertEqual(other.stdout.decode(), "home/a/b.txt\n", text(other))
         return key, pw, config, copy, cipher
 
@@ -553,7 +553,7 @@ class CliKeysTest(unittest.TestCase):
         last = parts[2]
         flipped = last[:5] + ("A" if last[5] != "A" else "B") + last[6:]
         tampered = "/".join(parts[:2] + [flipped])
-        proc = self.encfsr(["path", "decrypt", "--password-file", pw, copy, tampered])
+        proc = self.encfsr(["path", "decrypt", "--password-file", pw, "--", copy, tampered])
         self.assertEqual(proc.returncode, 8, text(proc))
         # Outside the copy.
         proc = self.encfsr(["path", "decrypt", "--password-file", pw, copy, "/etc/passwd"])
