@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -253,6 +254,16 @@ class DecryptView final : public View {
       Damage d = where;
       d.kind = DamageKind::kSize;
       report_(d);
+    } else if (size == crypto::kTagSize) {
+      // An empty file is one empty last block. Nobody ever reads it (st_size is 0), so check it
+      // here: an empty file swapped in from another path must not pass as this one.
+      std::array<std::uint8_t, crypto::kTagSize> tag{};
+      auto got = pread_full(fd.get(), tag, 0);
+      if (!got || *got != tag.size() ||
+          content_.open(n->id, 0, true, tag, std::span<std::uint8_t>{}) != crypto::Status::kOk) {
+        report_(where);
+        return Errno{EIO};
+      }
     }
     return std::unique_ptr<OpenFile>(
         std::make_unique<DecryptingFile>(std::move(fd), size, n->id, content_, report_, where));

@@ -241,14 +241,43 @@ TEST_F(FsModel, RenamedEntryIsHiddenAndReported) {
     if (e.type != S_IFREG) continue;
     auto ent = view->lookup(data->ino, e.name);
     ASSERT_TRUE(ent.ok());
+    // An empty file is checked at open (it is never read); others when read.
     auto f = view->open(ent->ino);
-    ASSERT_TRUE(f.ok());
     std::vector<std::uint8_t> buf(200000);
-    (*f)->read(0, buf).ok() ? ++good : ++failed;
+    (f.ok() && (*f)->read(0, buf).ok()) ? ++good : ++failed;
   }
   EXPECT_EQ(failed, 2);
   EXPECT_EQ(good, 5);
   EXPECT_EQ(damage.size(), 2u);
+}
+
+TEST_F(FsModel, EmptyFileSwappedInFromAnotherPathIsDetected) {
+  materialize(*reverse(), kRootIno, copy_.path());
+  // Two empty files in different directories: f0 at the top, and a new one below a/.
+  std::vector<Damage> damage;
+  auto view = decrypt(copy_.path(), [&](const Damage& d) { damage.push_back(d); });
+  auto data = view->lookup(kRootIno, "data");
+  ASSERT_TRUE(data.ok());
+  auto f0 = view->lookup(data->ino, "f0");
+  ASSERT_TRUE(f0.ok());
+  ASSERT_TRUE(view->open(f0->ino).ok());
+  // Replace f0's ciphertext by f1's first 16 bytes, i.e. a foreign tag of the right size.
+  stdfs::path dir, f0_cipher, f1_cipher;
+  for (auto& e : stdfs::directory_iterator(copy_.path())) {
+    if (e.is_directory()) dir = e.path();
+  }
+  for (auto& e : stdfs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.file_size() == 16) f0_cipher = e.path();
+    if (e.is_regular_file() && e.file_size() == 17) f1_cipher = e.path();
+  }
+  ASSERT_FALSE(f0_cipher.empty());
+  ASSERT_FALSE(f1_cipher.empty());
+  write_file(f0_cipher, read_file(f1_cipher).substr(0, 16));
+  auto opened = view->open(f0->ino);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error(), EIO);
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_EQ(damage[0].plain_path, "data/f0");
 }
 
 TEST_F(FsModel, ExcludedEntriesAreNeitherListedNorFound) {
