@@ -124,19 +124,14 @@ class DecryptView final : public View {
         names_(keys_, options.names),
         timeout_(options.timeout),
         report_(std::move(options.on_damage)),
-        dirs_(32, std::chrono::hours(24 * 365)) {
-    Node root_node;
-    root_node.kind = NodeKind::kRoot;
-    root_node.type = S_IFDIR;
-    root_node.id = crypto::root_id(keys_);
-    (void)table_.ref(root_node);
-  }
+        table_(crypto::root_id(keys_)),
+        dirs_(32, std::chrono::hours(24 * 365)) {}
 
   double entry_timeout() const noexcept override { return timeout_; }
   double attr_timeout() const noexcept override { return timeout_; }
 
   Result<Entry> lookup(Ino parent, std::string_view name) override {
-    auto dir = node(parent);
+    auto dir = table_.find(parent);
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
     if (name.empty() || name.size() > crypto::kMaxNameBytes ||
@@ -173,7 +168,7 @@ class DecryptView final : public View {
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
 
   Result<struct stat> getattr(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     if (n->kind == NodeKind::kRoot) {
       struct stat st {};
@@ -191,7 +186,7 @@ class DecryptView final : public View {
   }
 
   Result<std::string> readlink(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     if (n->type != S_IFLNK) return Errno{EINVAL};
     auto fd = dirs_.open(root_, "", split_parent(n->rel).first);
@@ -200,7 +195,7 @@ class DecryptView final : public View {
   }
 
   Result<std::vector<DirEntry>> list(Ino ino) override {
-    auto dir = node(ino);
+    auto dir = table_.find(ino);
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
     auto fd = dirs_.open(root_, "", dir->rel);
@@ -238,7 +233,7 @@ class DecryptView final : public View {
   }
 
   Result<std::unique_ptr<OpenFile>> open(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     if (n->type != S_IFREG) return Errno{n->type == S_IFDIR ? EISDIR : ELOOP};
     auto dir = dirs_.open(root_, "", split_parent(n->rel).first);
@@ -270,12 +265,6 @@ class DecryptView final : public View {
   }
 
  private:
-  Result<Node> node(Ino ino) const {
-    auto n = table_.get(ino);
-    if (!n) return Errno{ESTALE};
-    return *n;
-  }
-
   Result<std::string> target_of(const Node& n, int dir_fd, bool report) {
     auto sealed = read_link(dir_fd, n.name);
     if (!sealed) return sealed;

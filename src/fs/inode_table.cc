@@ -1,6 +1,22 @@
 #include "src/fs/inode_table.h"
 
+#include <sys/stat.h>
+
 namespace encfsr::fs {
+
+InodeTable::InodeTable(const crypto::NodeId& root_id) {
+  Node root;
+  root.kind = NodeKind::kRoot;
+  root.type = S_IFDIR;
+  root.id = root_id;
+  slots_.emplace(kRootIno, Slot{std::move(root), 1});
+}
+
+util::Result<Node> InodeTable::find(Ino ino) const {
+  auto node = get(ino);
+  if (!node) return util::Errno{ESTALE};
+  return std::move(*node);
+}
 
 std::optional<Ino> InodeTable::ref(const Node& node) {
   const Ino ino = node.kind == NodeKind::kRoot ? kRootIno : crypto::inode_of(node.id);

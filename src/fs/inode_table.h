@@ -15,6 +15,7 @@
 
 #include "crypto/node_id.h"
 #include "src/fs/view.h"
+#include "src/util/result.h"
 
 namespace encfsr::fs {
 
@@ -40,11 +41,16 @@ struct Node {
 
 class InodeTable {
  public:
+  // A table holding the view's root (inode kRootIno, never forgotten) with ID `root_id`.
+  explicit InodeTable(const crypto::NodeId& root_id);
+
   // Adds one lookup of `node` (inserted if new) and returns its inode number, or nullopt when
   // another node already holds the number (a 64-bit collision: the caller answers EIO).
   std::optional<Ino> ref(const Node& node);
   void forget(Ino ino, std::uint64_t count) noexcept;
   std::optional<Node> get(Ino ino) const;
+  // The node of a looked-up inode, or ESTALE for one the kernel has forgotten.
+  util::Result<Node> find(Ino ino) const;
   // Records the size and mtime a file had when opened; true if they equal the previous open's
   // (the kernel may then keep its page cache: keep_cache).
   bool note_open(Ino ino, std::uint64_t size, std::int64_t mtime_ns);

@@ -127,10 +127,11 @@ class ReverseView final : public View {
         attr_timeout_(config.mount.attr_timeout),
         keys_(options.plain ? std::make_unique<crypto::KeySet>(crypto::MasterKey::zero())
                             : std::make_unique<crypto::KeySet>(master)),
+        root_id_(crypto::root_id(*keys_)),
+        table_(root_id_),
         dirs_(32, std::chrono::seconds(1)) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
-    root_id_ = crypto::root_id(*keys_);
     std::uint32_t index = 0;
     for (const auto& src : config.sources) {
       SourceState state;
@@ -156,18 +157,13 @@ class ReverseView final : public View {
       sources_.push_back(std::move(state));
       ++index;
     }
-    Node root;
-    root.kind = NodeKind::kRoot;
-    root.type = S_IFDIR;
-    root.id = root_id_;
-    (void)table_.ref(root);
   }
 
   double entry_timeout() const noexcept override { return entry_timeout_; }
   double attr_timeout() const noexcept override { return attr_timeout_; }
 
   Result<Entry> lookup(Ino parent, std::string_view name) override {
-    auto dir = node(parent);
+    auto dir = table_.find(parent);
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
     if (dir->kind == NodeKind::kRoot && key_in_view_ && name == crypto::kKeyFileName) {
@@ -196,13 +192,13 @@ class ReverseView final : public View {
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
 
   Result<struct stat> getattr(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     return attr_of(*n, ino);
   }
 
   Result<std::string> readlink(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     if (n->type != S_IFLNK) return Errno{EINVAL};
     auto dir = parent_fd(*n);
@@ -215,7 +211,7 @@ class ReverseView final : public View {
   }
 
   Result<std::vector<DirEntry>> list(Ino ino) override {
-    auto dir = node(ino);
+    auto dir = table_.find(ino);
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
     auto children = children_of(*dir);
@@ -247,7 +243,7 @@ class ReverseView final : public View {
   }
 
   Result<std::unique_ptr<OpenFile>> open(Ino ino) override {
-    auto n = node(ino);
+    auto n = table_.find(ino);
     if (!n) return Errno{n.error()};
     switch (n->kind) {
       case NodeKind::kKeyFile:
@@ -282,12 +278,6 @@ class ReverseView final : public View {
   }
 
  private:
-  Result<Node> node(Ino ino) const {
-    auto n = table_.get(ino);
-    if (!n) return Errno{ESTALE};
-    return *n;
-  }
-
   Result<Entry> remember(const Node& n) {
     auto ino = table_.ref(n);
     if (!ino) {
