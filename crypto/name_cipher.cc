@@ -110,6 +110,10 @@ std::size_t max_link_target() noexcept {
   return n;
 }
 
+std::size_t encrypted_link_size(std::size_t target_size) noexcept {
+  return base64url_length(target_size + kNameTag);
+}
+
 std::size_t longest_short_name(NameEncoding encoding) noexcept {
   std::size_t best = 0;
   for (std::size_t n = 1; n <= kMaxNameBytes; ++n) {

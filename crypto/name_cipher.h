@@ -28,6 +28,9 @@ inline constexpr std::string_view kSideFileSuffix = ".name";
 inline constexpr std::string_view kKeyFileName = "encfsr.key";
 // Longest symlink target that still encodes within PATH_MAX - 1 bytes.
 std::size_t max_link_target() noexcept;
+// Length of the encrypted form of a symlink target of `target_size` bytes (base64url of the
+// tag and the target): what st_size of a link in the view is, without encrypting it.
+std::size_t encrypted_link_size(std::size_t target_size) noexcept;
 
 // Plaintext names longer than this get the long form (160 for base64url, 128 for base32).
 std::size_t longest_short_name(NameEncoding encoding) noexcept;

@@ -177,9 +177,10 @@ class ReverseView final : public View {
     bool side = false;
     auto plain = plain_name(*dir, name, side);
     if (!plain) return Errno{plain.error()};
-    auto child = find_child(*dir, parent, *plain);
+    struct stat st {};
+    auto child = find_child(*dir, parent, *plain, st);
     if (!child) return Errno{child.error()};
-    if (!side) return remember(*child);
+    if (!side) return remember(*child, child->kind == NodeKind::kBacked ? &st : nullptr);
     Node file;
     file.kind = NodeKind::kSideFile;
     file.type = S_IFREG;
@@ -278,13 +279,14 @@ class ReverseView final : public View {
   }
 
  private:
-  Result<Entry> remember(const Node& n) {
+  // Adds a lookup of `n`; `known` is the backed entry's lstat when the caller has it.
+  Result<Entry> remember(const Node& n, const struct stat* known = nullptr) {
     auto ino = table_.ref(n);
     if (!ino) {
       util::log::error("inode number collision; entry hidden");
       return Errno{EIO};
     }
-    auto st = attr_of(n, *ino);
+    auto st = known != nullptr ? backed_attr(*known, *ino) : attr_of(n, *ino);
     if (!st) {
       table_.forget(*ino, 1);
       return Errno{st.error()};
@@ -396,8 +398,10 @@ class ReverseView final : public View {
     return out;
   }
 
-  // Finds plaintext `name` in directory `dir` (inode `dir_ino`).
-  Result<Node> find_child(const Node& dir, Ino dir_ino, const std::string& name) {
+  // Finds plaintext `name` in directory `dir` (inode `dir_ino`); `st` gets a backed entry's
+  // lstat.
+  Result<Node> find_child(const Node& dir, Ino dir_ino, const std::string& name,
+                          struct stat& st) {
     if (dir.kind == NodeKind::kRoot) {
       for (std::uint32_t i = 0; i < sources_.size(); ++i) {
         if (sources_[i].name != name) continue;
@@ -417,7 +421,6 @@ class ReverseView final : public View {
       const Tier& tier = src.tiers[t];
       auto fd = dirs_.open(tier.root, tier.tag, dir.rel, one_file_system_ ? &tier.dev : nullptr);
       if (!fd) continue;
-      struct stat st {};
       if (::fstatat((*fd)->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) continue;
         return util::last_errno();
@@ -462,16 +465,24 @@ class ReverseView final : public View {
           return util::last_errno();
         }
         if ((st.st_mode & S_IFMT) != n.type) return Errno{ENOENT};  // replaced: look up again
-        if (S_ISREG(st.st_mode) && !plain_) {
-          st.st_size = static_cast<off_t>(crypto::cipher_size(static_cast<std::uint64_t>(st.st_size)));
-          st.st_blocks = (st.st_size + 511) / 512;
-        } else if (S_ISLNK(st.st_mode) && !plain_) {
-          auto target = read_link((*dir)->get(), n.name);
-          if (!target) return Errno{target.error()};
-          st.st_size = static_cast<off_t>(names_->encrypt_link(n.id, *target).size());
-        }
-        break;
+        return backed_attr(st, ino);
       }
+    }
+    st.st_ino = ino;
+    st.st_nlink = 1;
+    return st;
+  }
+
+  // The view's attributes of a backed entry, from its lstat in the source: sizes of files and
+  // links are those of their ciphertext, computed (never read); hard links show as one link.
+  struct stat backed_attr(struct stat st, Ino ino) const {
+    if (!plain_ && S_ISREG(st.st_mode)) {
+      st.st_size =
+          static_cast<off_t>(crypto::cipher_size(static_cast<std::uint64_t>(st.st_size)));
+      st.st_blocks = (st.st_size + 511) / 512;
+    } else if (!plain_ && S_ISLNK(st.st_mode)) {
+      st.st_size = static_cast<off_t>(
+          crypto::encrypted_link_size(static_cast<std::size_t>(st.st_size)));
     }
     st.st_ino = ino;
     st.st_nlink = 1;

@@ -192,6 +192,7 @@ TEST_P(NameCipherTest, LinkTargets) {
     const std::string enc = names_.encrypt_link(link, target);
     ASSERT_FALSE(enc.empty());
     EXPECT_LE(enc.size(), 4095u);
+    EXPECT_EQ(enc.size(), encrypted_link_size(len));  // st_size of a link in the view
     for (char c : enc) {
       ASSERT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
     }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -316,7 +317,11 @@ TEST_F(FsModel, ConcurrentReadersGetTheSameBytes) {
   auto view = reverse();
   auto root = view->list(kRootIno);
   ASSERT_TRUE(root.ok());
-  auto data = view->lookup(kRootIno, root->front().name);
+  // The root holds the source's directory and encfsr.key, sorted by (encrypted) name.
+  auto dir = std::find_if(root->begin(), root->end(),
+                          [](const DirEntry& e) { return e.type == S_IFDIR; });
+  ASSERT_NE(dir, root->end());
+  auto data = view->lookup(kRootIno, dir->name);
   ASSERT_TRUE(data.ok());
   std::string name;
   auto entries = view->list(data->ino);
