@@ -20,27 +20,11 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mountlib import require_fuse  # noqa: E402  (shared: fails under CI=true, else skips)
+
 BIN = os.environ.get("ENCFSR_BIN")
 PASSWORD = "mount cli test password"
-
-
-def fuse_problem():
-    try:
-        fd = os.open("/dev/fuse", os.O_RDWR)
-        os.close(fd)
-    except OSError as e:
-        return "/dev/fuse cannot be opened: %s" % e
-    if shutil.which("fusermount3") is None:
-        return "fusermount3 is not installed"
-    return None
-
-
-def require_fuse():
-    problem = fuse_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            raise AssertionError("CI=true but FUSE is unusable: " + problem)
-        raise unittest.SkipTest("FUSE unusable: " + problem)
 
 
 def encfsr(*args, timeout=60, **kw):
