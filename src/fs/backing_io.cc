@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -16,8 +17,8 @@ namespace encfsr::fs {
 util::Result<std::size_t> pread_full(int fd, std::span<std::uint8_t> buf, std::uint64_t offset) {
   std::size_t done = 0;
   while (done < buf.size()) {
-    const ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return util::last_errno();
@@ -56,11 +57,16 @@ util::Result<std::vector<RawEntry>> read_dir(int dir_fd) {
 
 mode_t entry_type(int dir_fd, const RawEntry& entry) {
   switch (entry.d_type) {
-    case DT_DIR: return S_IFDIR;
-    case DT_REG: return S_IFREG;
-    case DT_LNK: return S_IFLNK;
-    case DT_UNKNOWN: break;
-    default: return 0;  // sockets, FIFOs, devices: not part of a view
+    case DT_DIR:
+      return S_IFDIR;
+    case DT_REG:
+      return S_IFREG;
+    case DT_LNK:
+      return S_IFLNK;
+    case DT_UNKNOWN:
+      break;
+    default:
+      return 0;  // sockets, FIFOs, devices: not part of a view
   }
   struct stat st {};
   if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
@@ -86,6 +92,19 @@ util::Result<std::string> read_link(int dir_fd, const std::string& name) {
   if (static_cast<std::size_t>(n) >= out.size()) return util::Errno{ENAMETOOLONG};
   out.resize(static_cast<std::size_t>(n));
   return out;
+}
+
+std::span<std::uint8_t> scratch(Scratch which, std::size_t size) {
+  thread_local std::vector<std::uint8_t> plain;
+  thread_local std::vector<std::uint8_t> cipher;
+  std::vector<std::uint8_t>& v = which == Scratch::kPlain ? plain : cipher;
+  if (v.size() < size) v.resize(size);
+  return {v.data(), size};
+}
+
+void sort_by_name(std::vector<DirEntry>& entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
 }
 
 util::Result<std::size_t> MemoryFile::read(std::uint64_t offset, std::span<std::uint8_t> buf) {

@@ -34,6 +34,13 @@ mode_t entry_type(int dir_fd, const RawEntry& entry);
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
 
+// Per-thread scratch buffers of the read path (no allocation per request once grown).
+enum class Scratch { kPlain, kCipher };
+std::span<std::uint8_t> scratch(Scratch which, std::size_t size);
+
+// Sorts a listing by name: the stable order View::list promises.
+void sort_by_name(std::vector<DirEntry>& entries);
+
 // An open file whose contents are a string in memory (virtual files).
 class MemoryFile final : public OpenFile {
  public:

@@ -11,12 +11,12 @@
 namespace encfsr::fs {
 
 enum class DamageKind {
-  kName,          // a name failed authentication (entry hidden)
-  kSideFile,      // a long name's side file is missing, unreadable or does not match
-  kBlock,         // a content block failed authentication
-  kSize,          // a ciphertext size no encoder produces (truncated or extended)
-  kLink,          // a symlink target failed authentication
-  kUnreadable,    // an I/O error reading the copy
+  kName,        // a name failed authentication (entry hidden)
+  kSideFile,    // a long name's side file is missing, unreadable or does not match
+  kBlock,       // a content block failed authentication
+  kSize,        // a ciphertext size no encoder produces (truncated or extended)
+  kLink,        // a symlink target failed authentication
+  kUnreadable,  // an I/O error reading the copy
 };
 const char* describe(DamageKind kind) noexcept;
 

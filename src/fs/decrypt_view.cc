@@ -30,14 +30,6 @@ using util::Result;
 
 constexpr std::size_t kSideFileLimit = 4096;
 
-thread_local std::vector<std::uint8_t> t_cipher;
-thread_local std::vector<std::uint8_t> t_plain;
-
-std::span<std::uint8_t> scratch(std::vector<std::uint8_t>& v, std::size_t n) {
-  if (v.size() < n) v.resize(n);
-  return {v.data(), n};
-}
-
 class Reporter {
  public:
   explicit Reporter(DamageSink sink) : sink_(std::move(sink)) {}
@@ -76,11 +68,11 @@ class DecryptingFile final : public OpenFile {
     const auto range = crypto::blocks_of_plain_range(offset, length);
     const std::uint64_t begin = range.first * crypto::kCipherBlockSize;
     const std::uint64_t end = std::min(cipher_size_, (range.last + 1) * crypto::kCipherBlockSize);
-    auto sealed = scratch(t_cipher, end - begin);
+    auto sealed = scratch(Scratch::kCipher, end - begin);
     auto got = pread_full(fd_.get(), sealed, begin);
     if (!got) return Errno{got.error()};
     if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
-    auto plain = scratch(t_plain, sealed.size());
+    auto plain = scratch(Scratch::kPlain, sealed.size());
     std::size_t in = 0, out = 0;
     for (std::uint64_t i = range.first; i <= range.last; ++i) {
       const std::size_t n = static_cast<std::size_t>(
@@ -227,8 +219,7 @@ class DecryptView final : public View {
       const crypto::NodeId id = crypto::child_id(keys_, dir->id, plain);
       out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type});
     }
-    std::sort(out.begin(), out.end(),
-              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    sort_by_name(out);
     return out;
   }
 
@@ -280,8 +271,8 @@ class DecryptView final : public View {
     st.st_ino = ino;
     st.st_nlink = 1;
     if (S_ISREG(st.st_mode)) {
-      st.st_size = static_cast<off_t>(
-          crypto::plain_size_lenient(static_cast<std::uint64_t>(st.st_size)));
+      st.st_size =
+          static_cast<off_t>(crypto::plain_size_lenient(static_cast<std::uint64_t>(st.st_size)));
       st.st_blocks = (st.st_size + 511) / 512;
     } else if (S_ISLNK(st.st_mode)) {
       auto target = target_of(n, dir_fd, false);
@@ -302,8 +293,8 @@ class DecryptView final : public View {
 
 }  // namespace
 
-std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root,
-                                        const crypto::MasterKey& master, DecryptOptions options) {
+std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root, const crypto::MasterKey& master,
+                                        DecryptOptions options) {
   return std::make_unique<DecryptView>(std::move(cipher_root), master, std::move(options));
 }
 

@@ -22,8 +22,7 @@ struct DecryptOptions {
   DamageSink on_damage;     // receives every damage found; if empty, damage is logged
 };
 
-std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root,
-                                        const crypto::MasterKey& master,
+std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root, const crypto::MasterKey& master,
                                         DecryptOptions options);
 
 }  // namespace encfsr::fs

@@ -62,8 +62,8 @@ util::Result<SharedFd> DirFdCache::open(const SharedFd& root, std::string_view t
   auto parent = open(root, tag, parent_rel, dev);
   if (!parent) return parent;
   const std::string name_z(name);
-  const int fd = ::openat((*parent)->get(), name_z.c_str(),
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd =
+      ::openat((*parent)->get(), name_z.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return util::Errno{errno == ELOOP ? ENOTDIR : errno};
   auto owned = std::make_shared<const util::UniqueFd>(fd);
   if (dev != nullptr) {

@@ -29,14 +29,14 @@ enum class NodeKind : std::uint8_t {
 
 struct Node {
   NodeKind kind = NodeKind::kBacked;
-  mode_t type = 0;         // S_IFDIR, S_IFREG or S_IFLNK
+  mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
   Ino parent = 0;
   crypto::NodeId id{};
   std::uint32_t source = 0;  // reverse view: index of the source
   std::uint32_t tier = 0;    // reverse view: tier the entry was found in
-  std::string rel;         // path in the backing tree relative to its root ("" = the root)
-  std::string name;        // the entry's name in the backing tree (last component of rel)
-  std::string extra;       // reverse: side file contents; decrypt: plaintext path in the view
+  std::string rel;           // path in the backing tree relative to its root ("" = the root)
+  std::string name;          // the entry's name in the backing tree (last component of rel)
+  std::string extra;         // reverse: side file contents; decrypt: plaintext path in the view
 };
 
 class InodeTable {

@@ -59,14 +59,6 @@ struct Child {
   std::uint32_t tier = 0;
 };
 
-thread_local std::vector<std::uint8_t> t_plain;
-thread_local std::vector<std::uint8_t> t_cipher;
-
-std::span<std::uint8_t> scratch(std::vector<std::uint8_t>& v, std::size_t n) {
-  if (v.size() < n) v.resize(n);
-  return {v.data(), n};
-}
-
 // A regular source file, sealed on read.
 class EncryptingFile final : public OpenFile {
  public:
@@ -83,18 +75,18 @@ class EncryptingFile final : public OpenFile {
     const std::uint64_t count = crypto::block_count(size_);
     const std::uint64_t plain_begin = blocks.first * crypto::kBlockSize;
     const std::uint64_t plain_end = std::min(size_, (blocks.last + 1) * crypto::kBlockSize);
-    auto plain = scratch(t_plain, plain_end - plain_begin);
+    auto plain = scratch(Scratch::kPlain, plain_end - plain_begin);
     auto got = pread_full(fd_.get(), plain, plain_begin);
     if (!got) return Errno{got.error()};
     // The file shrank under us: never seal a block we could not read whole.
     if (*got != plain.size()) return Errno{EIO};
 
     const std::uint64_t cipher_begin = blocks.first * crypto::kCipherBlockSize;
-    auto sealed = scratch(t_cipher, crypto::cipher_size(plain.size()));
+    auto sealed = scratch(Scratch::kCipher, crypto::cipher_size(plain.size()));
     std::size_t in = 0, out = 0;
     for (std::uint64_t i = blocks.first; i <= blocks.last; ++i) {
-      const std::size_t n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(crypto::kBlockSize, plain.size() - in));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(crypto::kBlockSize, plain.size() - in));
       cipher_->seal(id_, i, i + 1 == count, plain.subspan(in, n),
                     sealed.subspan(out, n + crypto::kTagSize));
       in += n;
@@ -117,8 +109,7 @@ class EncryptingFile final : public OpenFile {
 
 class ReverseView final : public View {
  public:
-  ReverseView(const config::Config& config, const crypto::MasterKey& master,
-              ReverseOptions options)
+  ReverseView(const config::Config& config, const crypto::MasterKey& master, ReverseOptions options)
       : plain_(options.plain),
         key_in_view_(config.key_in_view && !options.plain && !options.key_file_text.empty()),
         key_text_(std::move(options.key_file_text)),
@@ -238,8 +229,7 @@ class ReverseView final : public View {
                              crypto::inode_of(crypto::child_id(*keys_, root_id_, kKeyFileIdName)),
                              S_IFREG});
     }
-    std::sort(out.begin(), out.end(),
-              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    sort_by_name(out);
     return out;
   }
 
@@ -260,8 +250,8 @@ class ReverseView final : public View {
     if (n->type != S_IFREG) return Errno{n->type == S_IFDIR ? EISDIR : ELOOP};
     auto dir = parent_fd(*n);
     if (!dir) return Errno{dir.error()};
-    int fd = ::openat((*dir)->get(), n->name.c_str(),
-                      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+    int fd =
+        ::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
     if (fd < 0 && errno == EPERM) {
       fd = ::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     }
@@ -273,9 +263,9 @@ class ReverseView final : public View {
     const std::int64_t mtime_ns =
         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     const bool keep = table_.note_open(ino, static_cast<std::uint64_t>(st.st_size), mtime_ns);
-    return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
-        std::move(owned), static_cast<std::uint64_t>(st.st_size), n->id,
-        plain_ ? nullptr : content_.get(), keep));
+    return std::unique_ptr<OpenFile>(
+        std::make_unique<EncryptingFile>(std::move(owned), static_cast<std::uint64_t>(st.st_size),
+                                         n->id, plain_ ? nullptr : content_.get(), keep));
   }
 
  private:
@@ -400,8 +390,7 @@ class ReverseView final : public View {
 
   // Finds plaintext `name` in directory `dir` (inode `dir_ino`); `st` gets a backed entry's
   // lstat.
-  Result<Node> find_child(const Node& dir, Ino dir_ino, const std::string& name,
-                          struct stat& st) {
+  Result<Node> find_child(const Node& dir, Ino dir_ino, const std::string& name, struct stat& st) {
     if (dir.kind == NodeKind::kRoot) {
       for (std::uint32_t i = 0; i < sources_.size(); ++i) {
         if (sources_[i].name != name) continue;
@@ -477,12 +466,11 @@ class ReverseView final : public View {
   // links are those of their ciphertext, computed (never read); hard links show as one link.
   struct stat backed_attr(struct stat st, Ino ino) const {
     if (!plain_ && S_ISREG(st.st_mode)) {
-      st.st_size =
-          static_cast<off_t>(crypto::cipher_size(static_cast<std::uint64_t>(st.st_size)));
+      st.st_size = static_cast<off_t>(crypto::cipher_size(static_cast<std::uint64_t>(st.st_size)));
       st.st_blocks = (st.st_size + 511) / 512;
     } else if (!plain_ && S_ISLNK(st.st_mode)) {
-      st.st_size = static_cast<off_t>(
-          crypto::encrypted_link_size(static_cast<std::size_t>(st.st_size)));
+      st.st_size =
+          static_cast<off_t>(crypto::encrypted_link_size(static_cast<std::size_t>(st.st_size)));
     }
     st.st_ino = ino;
     st.st_nlink = 1;

@@ -26,7 +26,6 @@ struct ReverseOptions {
 
 // Opens every source root (throws std::runtime_error naming the path if one cannot be opened).
 std::unique_ptr<View> make_reverse_view(const config::Config& config,
-                                        const crypto::MasterKey& master,
-                                        ReverseOptions options);
+                                        const crypto::MasterKey& master, ReverseOptions options);
 
 }  // namespace encfsr::fs

@@ -32,7 +32,7 @@ struct Entry {
 struct DirEntry {
   std::string name;  // as the view shows it
   Ino ino = 0;
-  mode_t type = 0;   // S_IFDIR, S_IFREG or S_IFLNK
+  mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
 };
 
 // An open regular file of a view. read() may be called from several threads at once.

@@ -27,8 +27,8 @@ int write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-int write_file_atomically(const std::filesystem::path& path, std::string_view contents,
-                          mode_t mode, bool no_replace) {
+int write_file_atomically(const std::filesystem::path& path, std::string_view contents, mode_t mode,
+                          bool no_replace) {
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
   char suffix[17];

@@ -11,7 +11,7 @@
 namespace encfsr::util {
 
 // Returns 0 or an errno. With no_replace, EEXIST if path exists (checked atomically).
-int write_file_atomically(const std::filesystem::path& path, std::string_view contents,
-                          mode_t mode, bool no_replace);
+int write_file_atomically(const std::filesystem::path& path, std::string_view contents, mode_t mode,
+                          bool no_replace);
 
 }  // namespace encfsr::util

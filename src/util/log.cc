@@ -17,20 +17,28 @@ std::atomic<bool> g_show_names{false};
 
 const char* level_text(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarning: return "warning";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarning:
+      return "warning";
+    case Level::kError:
+      return "error";
   }
   return "?";
 }
 
 int level_priority(Level level) {
   switch (level) {
-    case Level::kDebug: return LOG_DEBUG;
-    case Level::kInfo: return LOG_INFO;
-    case Level::kWarning: return LOG_WARNING;
-    case Level::kError: return LOG_ERR;
+    case Level::kDebug:
+      return LOG_DEBUG;
+    case Level::kInfo:
+      return LOG_INFO;
+    case Level::kWarning:
+      return LOG_WARNING;
+    case Level::kError:
+      return LOG_ERR;
   }
   return LOG_ERR;
 }

@@ -11,13 +11,15 @@ namespace encfsr::util::log {
 
 enum class Level { kDebug, kInfo, kWarning, kError };
 
-void to_syslog(bool enable);        // default: stderr
-void set_debug(bool enable);        // enable kDebug messages
+void to_syslog(bool enable);  // default: stderr
+void set_debug(bool enable);  // enable kDebug messages
 bool debug_enabled() noexcept;
-void set_show_names(bool enable);   // log plaintext names as they are
+void set_show_names(bool enable);  // log plaintext names as they are
 void write(Level level, std::string_view message);
 
-inline void debug(std::string_view m) { if (debug_enabled()) write(Level::kDebug, m); }
+inline void debug(std::string_view m) {
+  if (debug_enabled()) write(Level::kDebug, m);
+}
 inline void info(std::string_view m) { write(Level::kInfo, m); }
 inline void warning(std::string_view m) { write(Level::kWarning, m); }
 inline void error(std::string_view m) { write(Level::kError, m); }

@@ -1,6 +1,7 @@
 // Tests of the FUSE-free model: the reverse view copied out through the View interface, then
 // read back through the decrypt view, must give the plaintext; damage must be reported.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <map>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "crypto/size_math.h"
 #include "src/fs/decrypt_view.h"
@@ -109,7 +108,8 @@ class FsModel : public ::testing::Test {
   void SetUp() override {
     const stdfs::path src = plain_.path();
     for (std::size_t size : {0, 1, 4095, 4096, 4097, 8192, 100001}) {
-      write_file(src / ("f" + std::to_string(size)), random_bytes(size, static_cast<unsigned>(size)));
+      write_file(src / ("f" + std::to_string(size)),
+                 random_bytes(size, static_cast<unsigned>(size)));
     }
     stdfs::create_directories(src / "a/b/c");
     write_file(src / "a/b/c/deep.txt", "deep");
@@ -164,7 +164,8 @@ TEST_F(FsModel, CiphertextIsDeterministicAndSizesAreComputed) {
   std::size_t longs = 0, sides = 0;
   for (auto& [k, v] : snapshot(copy_.path())) {
     const auto name = stdfs::path(k).filename().string();
-    if (name.rfind("encfsr.long.", 0) == 0) (name.size() > 5 && name.ends_with(".name")) ? ++sides : ++longs;
+    if (name.rfind("encfsr.long.", 0) == 0)
+      (name.size() > 5 && name.ends_with(".name")) ? ++sides : ++longs;
   }
   EXPECT_EQ(longs, 1u);
   EXPECT_EQ(sides, 1u);
@@ -318,8 +319,8 @@ TEST_F(FsModel, ConcurrentReadersGetTheSameBytes) {
   auto root = view->list(kRootIno);
   ASSERT_TRUE(root.ok());
   // The root holds the source's directory and encfsr.key, sorted by (encrypted) name.
-  auto dir = std::find_if(root->begin(), root->end(),
-                          [](const DirEntry& e) { return e.type == S_IFDIR; });
+  auto dir =
+      std::find_if(root->begin(), root->end(), [](const DirEntry& e) { return e.type == S_IFDIR; });
   ASSERT_NE(dir, root->end());
   auto data = view->lookup(kRootIno, dir->name);
   ASSERT_TRUE(data.ok());
