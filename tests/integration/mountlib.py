@@ -201,8 +201,44 @@ def mounts():
     return out
 
 
+def _resolved(path):
+    """realpath of path's parent joined with its name: never stats path itself, which would
+    hang on a mount whose daemon no longer answers."""
+    path = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
 def is_mounted(path):
-    return os.path.realpath(path) in mounts()
+    return _resolved(path) in mounts()
+
+
+def fuse_connection(path):
+    """The FUSE connection number (fusectl) of the mount at path, from mountinfo, or None."""
+    target = _resolved(path)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            fstype = fields[fields.index("-") + 1]
+            if mp == target and fstype.startswith("fuse"):
+                major, minor = fields[2].split(":")
+                return int(minor) if major == "0" else None
+    return None
+
+
+def abort_fuse_connection(conn):
+    """Aborts a FUSE connection through fusectl (mounting it if needed): every request waiting
+    on it fails, so a daemon whose threads are stuck in requests to its own mount can exit."""
+    base = "/sys/fs/fuse/connections"
+    if not os.path.exists(os.path.join(base, str(conn))):
+        subprocess.run(["mount", "-t", "fusectl", "fusectl", base], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=15)
+    try:
+        with open(os.path.join(base, str(conn), "abort"), "w") as f:
+            f.write("1")
+        return True
+    except OSError:
+        return False
 
 
 class Mount:
@@ -210,10 +246,12 @@ class Mount:
 
     mode: "reverse" (default), "plain" or "decrypt" (then `source` is a CIPHERDIR and
     key_options are e.g. ["--password-file", F]). ulimit_n runs the daemon under `ulimit -n`.
+    prefix: a command the daemon is started under, which must exec it (e.g. setpriv ...), so
+    that pid stays the daemon's.
     """
 
     def __init__(self, source, mnt, mode="reverse", options=(), key_options=(), extra=(),
-                 ulimit_n=None, timeout=20.0):
+                 ulimit_n=None, timeout=20.0, prefix=()):
         self.source = str(source)
         self.path = str(mnt)
         self.mode = mode
@@ -222,10 +260,12 @@ class Mount:
         self.extra = list(extra)
         self.ulimit_n = ulimit_n
         self.timeout = timeout
+        self.prefix = list(prefix)
         self.proc = None
         self._err = None
         self._err_text = ""
         self.returncode = None
+        self.connection = None
 
     @property
     def pid(self):
@@ -240,6 +280,7 @@ class Mount:
         if self.options:
             args += ["-o", ",".join(self.options)]
         args += self.key_options + self.extra + [self.source, self.path]
+        args = self.prefix + args
         if self.ulimit_n:
             args = ["sh", "-c", 'ulimit -n %d && exec "$0" "$@"' % self.ulimit_n] + args
         return args
@@ -262,6 +303,7 @@ class Mount:
         try:
             while True:
                 if os.path.ismount(self.path) or is_mounted(self.path):
+                    self.connection = fuse_connection(self.path)
                     return self
                 code = self.proc.poll()
                 if code is not None:
@@ -304,7 +346,13 @@ class Mount:
                     self.proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
-                    self.proc.wait(timeout=5)
+                    try:
+                        self.proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        # Threads stuck in requests to their own mount keep it from dying.
+                        if self.connection is not None:
+                            abort_fuse_connection(self.connection)
+                        self.proc.wait(timeout=15)
             if is_mounted(self.path):
                 subprocess.run(["fusermount3", "-uz", self.path], timeout=15,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
