@@ -332,7 +332,7 @@ TEST_F(KeyFileTest, ReadKeyFile) {
 }
 
 // A FIFO planted as the key file of a copy is refused at once, never waited on.
-TEST(KeyFileTest, FifoIsRefusedWithoutBlocking) {
+TEST_F(KeyFileTest, FifoIsRefusedWithoutBlocking) {
   TempDir dir;
   const auto fifo = dir.path() / "encfsr.key";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
