@@ -12,8 +12,8 @@
 #include <utility>
 
 #include "config/key_file.h"
-#include "src/fs/reverse_view.h"
 #include "src/cli/cli_error.h"
+#include "src/fs/reverse_view.h"
 #include "src/util/exit_codes.h"
 
 namespace encfsr::cli {

@@ -218,8 +218,8 @@ class DecryptView final : public View {
         continue;
       }
       if (type == 0) {  // a FIFO, socket or device under a valid name: never opened
-        report_(Damage{DamageKind::kType, join_rel(dir->rel, e.name), join_rel(dir->extra, plain),
-                       0});
+        report_(
+            Damage{DamageKind::kType, join_rel(dir->rel, e.name), join_rel(dir->extra, plain), 0});
         continue;
       }
       const crypto::NodeId id = crypto::child_id(keys_, dir->id, plain);

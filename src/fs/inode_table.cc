@@ -77,8 +77,8 @@ InodeTable::OpenPlan InodeTable::note_open(Ino ino, const struct stat& st) {
   Slot& slot = it->second;
   OpenPlan plan;
   plan.seal_size = slot.reported_size ? std::min(*slot.reported_size, size) : size;
-  const Version now{st.st_dev, st.st_ino, size, nanoseconds(st.st_mtim), nanoseconds(st.st_ctim),
-                    plan.seal_size};
+  const Version now{
+      st.st_dev, st.st_ino, size, nanoseconds(st.st_mtim), nanoseconds(st.st_ctim), plan.seal_size};
   plan.keep_cache = slot.last_open && *slot.last_open == now;
   slot.last_open = now;
   slot.reported_size = plan.seal_size;

@@ -317,8 +317,8 @@ class ReverseView final : public View {
     if (!file) return Errno{file.error() == ELOOP ? ENOENT : file.error()};
     const InodeTable::OpenPlan plan = table_.note_open(ino, file->st);
     return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
-        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(),
-        plan.keep_cache, table_, ino));
+        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), plan.keep_cache,
+        table_, ino));
   }
 
  private:
@@ -459,7 +459,8 @@ class ReverseView final : public View {
       for (auto& e : *entries) {
         if (merged.count(e.name) != 0 || shadowed.count(e.name) != 0) continue;
         const std::string rel = join_rel(dir.rel, e.name);
-        const mode_t type = guarded((*fd)->get(), e.name, dir_stat) ? 0 : entry_type((*fd)->get(), e);
+        const mode_t type =
+            guarded((*fd)->get(), e.name, dir_stat) ? 0 : entry_type((*fd)->get(), e);
         if (!admitted(src, tier, (*fd)->get(), rel, e.name, type, nullptr)) {
           if (src.tiers.size() > 1) shadowed.insert(e.name);
           continue;
@@ -559,8 +560,12 @@ class ReverseView final : public View {
   struct stat backed_attr(struct stat st, Ino ino) {
     if (S_ISREG(st.st_mode)) {
       const std::uint64_t size = table_.reply_size(ino, static_cast<std::uint64_t>(st.st_size));
-      st.st_size = static_cast<off_t>(plain_ ? size : crypto::cipher_size(size));
-      st.st_blocks = (st.st_size + 511) / 512;
+      if (!plain_) {
+        st.st_size = static_cast<off_t>(crypto::cipher_size(size));
+        st.st_blocks = (st.st_size + 511) / 512;
+      } else {
+        st.st_size = static_cast<off_t>(size);
+      }
     } else if (!plain_ && S_ISLNK(st.st_mode)) {
       st.st_size =
           static_cast<off_t>(crypto::encrypted_link_size(static_cast<std::size_t>(st.st_size)));

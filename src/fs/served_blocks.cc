@@ -17,17 +17,16 @@ std::uint32_t fingerprint(std::span<const std::uint8_t> sealed_block) {
 
 }  // namespace
 
-bool ServedBlocks::reconcile(std::uint64_t first, std::span<std::uint8_t> sealed,
-                             std::size_t skip, std::size_t end,
-                             const std::function<bool()>& changed) {
+bool ServedBlocks::reconcile(std::uint64_t first, std::span<std::uint8_t> sealed, std::size_t skip,
+                             std::size_t end, const std::function<bool()>& changed) {
   std::lock_guard lock(mutex_);
   const std::size_t count =
       (sealed.size() + crypto::kCipherBlockSize - 1) / crypto::kCipherBlockSize;
   bool unproven = false;
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t at = i * crypto::kCipherBlockSize;
-    const auto block = sealed.subspan(at, std::min<std::size_t>(crypto::kCipherBlockSize,
-                                                                 sealed.size() - at));
+    const auto block =
+        sealed.subspan(at, std::min<std::size_t>(crypto::kCipherBlockSize, sealed.size() - at));
     if (const auto* earlier = edge(first + i); earlier != nullptr) {
       if (earlier->size() != block.size()) return false;
       std::memcpy(block.data(), earlier->data(), block.size());

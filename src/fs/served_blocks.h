@@ -63,10 +63,10 @@ class ServedBlocks {
   void forget_chunk(std::uint64_t chunk);
 
   std::mutex mutex_;
-  std::deque<Edge> edges_;                                        // oldest first
+  std::deque<Edge> edges_;  // oldest first
   std::unordered_map<std::uint64_t, std::unique_ptr<Chunk>> chunks_;
-  std::deque<std::uint64_t> chunk_order_;                         // oldest first
-  std::map<std::uint64_t, std::uint64_t> forgotten_;              // chunk ranges [first, last]
+  std::deque<std::uint64_t> chunk_order_;             // oldest first
+  std::map<std::uint64_t, std::uint64_t> forgotten_;  // chunk ranges [first, last]
 };
 
 }  // namespace encfsr::fs
