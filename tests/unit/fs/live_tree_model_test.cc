@@ -334,7 +334,12 @@ class HostileCopy : public LiveTreeModel {
     add_source({src_.path()});
     auto view = reverse();
     const Ino dir = data_dir(*view);
-    const std::string data_name = view->list(kRootIno)->front().name;
+    std::string data_name;
+    auto root = view->list(kRootIno);
+    ASSERT_TRUE(root.ok());
+    for (const DirEntry& e : *root) {
+      if (e.type == S_IFDIR) data_name = e.name;
+    }
     file_name_ = view_name(*view, dir, "f");
     stdfs::create_directory(copy_.path() / data_name);
     cipher_ = copy_.path() / data_name / file_name_;
