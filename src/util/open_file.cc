@@ -12,8 +12,6 @@ Result<OpenedFile> open_regular(int dir_fd, const char* path, int extra_flags, i
   if (!out.fd) return last_errno();
   if (::fstat(out.fd.get(), &out.st) != 0) return last_errno();
   if (!S_ISREG(out.st.st_mode)) return Errno{not_regular};
-  const int flags = ::fcntl(out.fd.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(out.fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return last_errno();
   return out;
 }
 
