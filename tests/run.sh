@@ -58,8 +58,9 @@ run_preset() {  # run_preset PRESET "BUILD TARGETS (empty: all)" [ctest args...]
 run_preset release ""
 if [ "$quick" = 0 ]; then
   # Sanitizer runs skip the real-backup-tool tests (label "tools": they test the tools, not
-  # our memory); everything else, FUSE mounts included, runs under ASan + UBSan.
-  run_preset asan "" -LE tools
+  # our memory) and the one-minute live-tree soak (label "soak": release pass only);
+  # everything else, FUSE mounts included, runs under ASan + UBSan.
+  run_preset asan "" -LE "tools|soak"
   # ThreadSanitizer: the model driven by concurrent readers.
   run_preset tsan "encfsr_fs_test" -L threads
 fi

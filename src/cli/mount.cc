@@ -140,7 +140,7 @@ int run_mount(MountArgs& args) {
   ViewFactory factory;
   if (args.decrypt) {
     copy.emplace(open_copy(args.source, args.copy));
-    factory = [&copy]() -> std::unique_ptr<fs::View> {
+    factory = [&copy](const std::string& /*mountpoint*/) -> std::unique_ptr<fs::View> {
       fs::DecryptOptions options;
       options.names = copy->names;
       try {
@@ -154,17 +154,7 @@ int run_mount(MountArgs& args) {
     const config::MountOptions& mount = reverse->config.mount;
     serve_options.max_threads = mount.threads;
     if (mount.allow_other) add_unique(serve_options.fuse_options, "allow_other");
-    const bool plain = args.plain;
-    factory = [&reverse, plain]() -> std::unique_ptr<fs::View> {
-      fs::ReverseOptions options;
-      options.plain = plain;
-      options.key_file_text = reverse->key_file_text;
-      try {
-        return fs::make_reverse_view(reverse->config, reverse->master, std::move(options));
-      } catch (const std::runtime_error& e) {
-        throw CliError(util::kExitIo, e.what());
-      }
-    };
+    factory = reverse_view_factory(*reverse, args.plain);
   }
 
   if (args.foreground) return serve(factory, mountpoint, serve_options, -1);

@@ -199,7 +199,7 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
 
   std::unique_ptr<fs::View> view;
   try {
-    view = make_view();
+    view = make_view(abs_mountpoint);
   } catch (const CliError& e) {
     return fail(e.exit_code(), e.what());
   } catch (const std::exception& e) {

@@ -45,7 +45,9 @@ struct ServeOptions {
   bool daemon = false;  // after readiness: chdir /, syslog, stdio to /dev/null
 };
 
-using ViewFactory = std::function<std::unique_ptr<fs::View>()>;
+// Makes the view to serve; called in the serving process with the absolute mountpoint (the
+// reverse view keeps out of its own mountpoint).
+using ViewFactory = std::function<std::unique_ptr<fs::View>(const std::string& mountpoint)>;
 
 // Builds the view, mounts it on `abs_mountpoint`, reports readiness to `ready_fd` (if >= 0,
 // then closes it) and serves until unmount or SIGINT/SIGTERM/SIGHUP; unmounts on the way out.

@@ -69,6 +69,8 @@ const char* kind_token(fs::DamageKind kind) noexcept {
       return "link";
     case fs::DamageKind::kUnreadable:
       return "unreadable";
+    case fs::DamageKind::kType:
+      return "type";
   }
   return "unknown";
 }

@@ -506,6 +506,7 @@ CommandRunner add_restore(CLI::App& app) {
     fs::DecryptOptions view_options;
     view_options.names = copy.names;
     view_options.on_damage = report.sink();
+    view_options.lenient_sizes = state->salvage;
     std::unique_ptr<fs::View> view =
         fs::make_decrypt_view(std::move(copy.root), copy.master, view_options);
 

@@ -186,15 +186,7 @@ int run_command(RunArgs& args) {
   ServeOptions serve_options;
   serve_options.max_threads = setup.config.mount.threads;
   if (setup.config.mount.allow_other) serve_options.fuse_options.emplace_back("allow_other");
-  const ViewFactory factory = [&setup]() -> std::unique_ptr<fs::View> {
-    fs::ReverseOptions options;
-    options.key_file_text = setup.key_file_text;
-    try {
-      return fs::make_reverse_view(setup.config, setup.master, std::move(options));
-    } catch (const std::runtime_error& e) {
-      throw CliError(util::kExitIo, e.what());
-    }
-  };
+  const ViewFactory factory = reverse_view_factory(setup, false);
 
   SignalForwarding forwarding;
   TempDir dir;

@@ -168,9 +168,14 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
     return outcome.consumer_error == 0;
   };
 
+  const std::size_t mark = report.events();
   auto opened = view.open(node.ino);
   if (!opened) {
-    record("unreadable", std::nullopt);
+    // The view reports what it finds wrong itself (size, type, an empty file's block).
+    if (opened.error() != EIO || !report.damaged_since(mark, node.path)) {
+      record("unreadable", std::nullopt);
+    }
+    outcome.damaged = true;
     return outcome;
   }
   fs::OpenFile& file = **opened;

@@ -30,7 +30,8 @@ util::Result<std::vector<RawEntry>> read_dir(int dir_fd);
 // The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say.
 mode_t entry_type(int dir_fd, const RawEntry& entry);
 
-// A file's contents, at most `limit` bytes (EFBIG if larger).
+// A regular file's contents, at most `limit` bytes (EFBIG if larger; EINVAL for anything but a
+// regular file, a symlink included). Never blocks on a FIFO.
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
 
