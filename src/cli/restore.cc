@@ -300,10 +300,13 @@ class Restorer : public TreeVisitor {
     return {};
   }
 
-  // Owner (as root), mode and times. 0 or an errno.
-  int apply_attributes(int fd, const struct stat& attr) const {
+  // Owner (as root), mode and times. 0 or an errno. The setuid, setgid and sticky bits are
+  // dropped: nothing in the copy authenticates a mode, and whoever holds the storage could
+  // otherwise plant a setuid-root file in a restore (counted for the summary).
+  int apply_attributes(int fd, const struct stat& attr) {
     if (as_root_ && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
-    if (::fchmod(fd, attr.st_mode & 07777) != 0) return errno;
+    if ((attr.st_mode & 07000) != 0) ++stats_.special_bits_dropped;
+    if (::fchmod(fd, attr.st_mode & 0777) != 0) return errno;
     const struct timespec times[2] = {attr.st_atim, attr.st_mtim};
     if (::futimens(fd, times) != 0) return errno;
     return 0;
@@ -450,6 +453,10 @@ std::string restore_summary(const RestoreStats& stats, double seconds, std::size
   if (stats.salvaged > 0) {
     summary +=
         "; " + std::to_string(stats.salvaged) + " salvaged as *" + std::string(kSalvageSuffix);
+  }
+  if (stats.special_bits_dropped > 0) {
+    summary += "; setuid/setgid/sticky bits of " + std::to_string(stats.special_bits_dropped) +
+               " entries not restored (the copy does not authenticate modes)";
   }
   return summary;
 }
