@@ -126,6 +126,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       return;
     }
     const fuse_entry_param e = make_entry(ctx, *found);
+    ctx.lookups.fetch_add(1, std::memory_order_relaxed);
     trace_name("lookup", parent, name, 0);
     if (fuse_reply_entry(req, &e) != 0) ctx.view.forget(found->ino, 1);
   });
@@ -251,6 +252,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
           break;
         }
         e = make_entry(ctx, *found);
+        ctx.lookups.fetch_add(1, std::memory_order_relaxed);
       }
       const size_t added =
           fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e, next);
@@ -303,6 +305,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     auto got = file->read(static_cast<std::uint64_t>(off), std::span(buffer.data(), want));
     if (!got) return reply_error(req, "read", ino, got.error());
     trace("read", ino, 0);
+    context(req).bytes_read.fetch_add(*got, std::memory_order_relaxed);
     fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *got);
   });
 }
