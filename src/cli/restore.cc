@@ -75,7 +75,7 @@ class Restorer : public TreeVisitor {
       return true;
     }
     bool created = false;
-    ++progress_entries_;
+    progress_.update(++progress_entries_, progress_bytes_);
     util::UniqueFd fd = open_or_create_dir(current_dir(), dir.path, created);
     if (!fd) return false;
     ++stats_.directories;
@@ -148,7 +148,7 @@ class Restorer : public TreeVisitor {
   }
 
   void symlink(const WalkNode& node) override {
-    ++progress_entries_;
+    progress_.update(++progress_entries_, progress_bytes_);
     const int dir = current_dir();
     const std::string name(base_name(node.path));
     if (!options_.overwrite && exists(dir, name)) {

@@ -76,6 +76,7 @@ class Verifier : public TreeVisitor {
   void count(std::uint64_t& kind) {
     ++kind;
     ++stats_.entries;
+    progress_.update(stats_.entries, progress_bytes_);
   }
 
   fs::View& view_;
