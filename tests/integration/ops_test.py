@@ -21,6 +21,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -690,6 +691,55 @@ class SystemdUnitsTest(unittest.TestCase):
             need(False, "systemd-analyze verify cannot run here: " + r.stdout.strip())
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertEqual(r.stdout, "", "systemd-analyze verify warned")
+
+    def test_mount_unit_commands_start_a_ready_view_and_stop_it(self):
+        """Runs ExecStartPre/ExecStart/ExecStop the way systemd would (without systemd: paths
+        below /etc/encfsr and /run/encfsr moved to a temporary directory), with the default
+        mountpoint and with one from the environment file."""
+        require_fuse()
+        setup = Setup(prefix="encfsr-unit-")
+        self.addCleanup(setup.cleanup)
+        source = setup.mkdir("source")
+        with open(os.path.join(source, "f.txt"), "w") as f:
+            f.write("unit test\n")
+        etc, run = setup.mkdir("etc"), os.path.join(setup.dir, "run")
+        setup.config([{"name": "s", "path": source}], name=os.path.join("etc", "home.yaml"))
+        text = (self.read("encfsr@.service").replace("/usr/bin/encfsr", encfsr_bin())
+                .replace("/etc/encfsr", etc).replace("/run/encfsr", run).replace("%i", "home"))
+        settings = re.findall(r"^(\w+)=(.*)$", text, re.M)
+        environment = dict(v.split("=", 1) for k, v in settings if k == "Environment")
+        env_file = [v.lstrip("-") for k, v in settings if k == "EnvironmentFile"][0]
+        pid_file = dict(settings)["PIDFile"]
+        other = os.path.join(setup.dir, "elsewhere", "mnt")
+        for env_text in (None, "ENCFSR_MOUNTPOINT=%s\n" % other):
+            env = dict(environment)
+            if env_text:
+                with open(env_file, "w") as f:
+                    f.write(env_text)
+                env.update(dict([env_text.strip().split("=", 1)]))  # the file overrides
+            mnt = env["ENCFSR_MOUNTPOINT"]
+            self.addCleanup(force_unmount, mnt)
+
+            def commands(key):
+                return [shlex.split(v.lstrip("-").replace("${ENCFSR_MOUNTPOINT}", mnt))
+                        for k, v in settings if k == key]
+            for argv in commands("ExecStartPre") + commands("ExecStart"):
+                r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, timeout=60)
+                self.assertEqual((r.returncode, r.stderr), (0, ""), argv)
+            # Ready when ExecStart returned: the view is there and the pid file names its daemon.
+            self.assertTrue(is_mounted(mnt), mnt)
+            self.assertEqual(len(os.listdir(mnt)), 2)
+            with open(pid_file) as f:
+                self.assertEqual(serving_pids(mnt), [int(f.read())])
+            for argv in commands("ExecStop"):
+                r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, timeout=60)
+                self.assertEqual((r.returncode, r.stderr), (0, ""), argv)
+            self.assertFalse(is_mounted(mnt))
+            self.assertTrue(wait_for(lambda: not serving_pids(mnt)), "the daemon did not end")
+            self.assertTrue(wait_for(lambda: not os.path.exists(pid_file)), "pid file left")
+        self.assertTrue(os.path.isdir(os.path.join(run, "home")))  # the default was used once
 
     def test_mount_unit_is_forking_with_a_pid_file_and_no_mount_namespace(self):
         text = self.read("encfsr@.service")
