@@ -168,7 +168,8 @@ std::string plural(std::uint64_t n, const char* one, const char* many) {
 std::string in_quotes(std::string_view text) { return "\"" + printable_path(text) + "\""; }
 
 std::string password_source(const config::Config& config) {
-  if (config.password_file) return "password_file " + printable_path(config.password_file->string());
+  if (config.password_file)
+    return "password_file " + printable_path(config.password_file->string());
   if (config.password_command) return "password_command (run at mount)";
   return "none in the config: asked at mount (a terminal is needed)";
 }
@@ -226,8 +227,7 @@ int run_check(const std::string& config_path) {
                 human_bytes(static_cast<double>(c.bytes)).c_str());
     for (std::size_t t = 0; t < source.paths.size(); ++t) {
       std::printf("  path %s%s\n", printable_path(source.paths[t].string()).c_str(),
-                  source.paths.size() > 1 ? (" (tier " + std::to_string(t + 1) + ")").c_str()
-                                          : "");
+                  source.paths.size() > 1 ? (" (tier " + std::to_string(t + 1) + ")").c_str() : "");
     }
     if (c.unreadable > 0) {
       std::printf("  unreadable: %s\n", plural(c.unreadable, "entry", "entries").c_str());
@@ -243,8 +243,8 @@ int run_check(const std::string& config_path) {
       }
       const std::uint64_t n = found.by_pattern[i].size();
       const bool keeps = !pattern.empty() && pattern[0] == '!';
-      std::printf("  exclude %s: %s %s\n", in_quotes(pattern).c_str(),
-                  keeps ? "keeps" : "excludes", plural(n, "entry", "entries").c_str());
+      std::printf("  exclude %s: %s %s\n", in_quotes(pattern).c_str(), keeps ? "keeps" : "excludes",
+                  plural(n, "entry", "entries").c_str());
     }
     if (source.exclude_caches) {
       std::printf("  exclude_caches: excludes %s\n",

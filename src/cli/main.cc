@@ -1,8 +1,9 @@
 // src/cli/main.cc — the entry point of `encfsr`: registers the subcommands (commands.h), parses
 // the command line with CLI11, runs the chosen command and turns every error into one line
 // "encfsr: error: <message>" on stderr plus a documented exit code (src/util/exit_codes.h).
-#include <CLI/CLI.hpp>
 #include <sodium.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -54,9 +55,9 @@ std::vector<std::string> rewrite_arguments(int argc, char** argv,
   const std::string& first = args.front();
   std::error_code ec;
   const auto status = std::filesystem::status(first, ec);
-  const bool names_a_file = first.find('/') != std::string::npos ||
-                            (!ec && std::filesystem::exists(status) &&
-                             !std::filesystem::is_directory(status));
+  const bool names_a_file =
+      first.find('/') != std::string::npos ||
+      (!ec && std::filesystem::exists(status) && !std::filesystem::is_directory(status));
   if (names_a_file) {
     args.insert(args.begin(), "mount");
     return args;

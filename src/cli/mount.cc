@@ -261,9 +261,10 @@ CommandRunner add_mount(CLI::App& app) {
                     "stay in the foreground, log to stderr; SIGINT/SIGTERM unmount");
   command->add_flag("-v,--verbose", args->verbose,
                     "say what happens on stderr (mounted, unmounted); default: quiet on success");
-  command->add_option("--pid-file", args->pid_file,
-                      "the daemon writes its process id to FILE before the mount is reported "
-                      "ready, and removes it when it ends (for systemd Type=forking)")
+  command
+      ->add_option("--pid-file", args->pid_file,
+                   "the daemon writes its process id to FILE before the mount is reported "
+                   "ready, and removes it when it ends (for systemd Type=forking)")
       ->type_name("FILE");
   command->add_flag("--debug", args->debug, "log every FUSE call (without plaintext names)");
   command->add_flag("--debug-names", args->debug_names,

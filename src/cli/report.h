@@ -90,8 +90,7 @@ bool progress_wanted(int choice);
 // newline, for logs. Does nothing unless enabled.
 class ProgressBar {
  public:
-  ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_entries,
-              std::uint64_t total_bytes);
+  ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_entries, std::uint64_t total_bytes);
   ~ProgressBar() { finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
