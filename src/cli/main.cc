@@ -43,6 +43,21 @@ bool is_command(const std::string& arg, const std::vector<std::string>& subcomma
 std::vector<std::string> rewrite_arguments(int argc, char** argv,
                                            const std::vector<std::string>& subcommands) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && !args.front().empty() && args.front()[0] != '-' &&
+      !is_command(args.front(), subcommands)) {
+    const std::string& first = args.front();
+    std::error_code ec;
+    const auto status = std::filesystem::status(first, ec);
+    const bool names_a_file =
+        first.find('/') != std::string::npos ||
+        (!ec && std::filesystem::exists(status) && !std::filesystem::is_directory(status));
+    if (!names_a_file) {
+      throw encfsr::cli::CliError(encfsr::util::kExitUsage,
+                                  "unknown command '" + first + "' (see encfsr --help)");
+    }
+    args.insert(args.begin(), "mount");
+    return args;
+  }
   for (const std::string& arg : args) {
     if (arg == "--") break;
     if (is_command(arg, subcommands)) return args;
@@ -51,19 +66,7 @@ std::vector<std::string> rewrite_arguments(int argc, char** argv,
       return args;
     }
   }
-  if (args.empty() || args.front().empty() || args.front()[0] == '-') return args;
-  const std::string& first = args.front();
-  std::error_code ec;
-  const auto status = std::filesystem::status(first, ec);
-  const bool names_a_file =
-      first.find('/') != std::string::npos ||
-      (!ec && std::filesystem::exists(status) && !std::filesystem::is_directory(status));
-  if (names_a_file) {
-    args.insert(args.begin(), "mount");
-    return args;
-  }
-  throw encfsr::cli::CliError(encfsr::util::kExitUsage,
-                              "unknown command '" + first + "' (see encfsr --help)");
+  return args;
 }
 
 // --version: encfsr's version, the ciphertext format and the libraries in use.

@@ -179,6 +179,15 @@ class FstabTest(Base):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("unknown or unsupported -o option 'rw=1'", r.stderr)
 
+    def test_a_mountpoint_named_like_a_command(self):
+        mnt = self.setup.mkdir("cwd", "run")
+        self.addCleanup(force_unmount, mnt)
+        r = encfsr(self.config, "run", "-o", "ro", cwd=os.path.dirname(mnt))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assert_view(mnt)
+        self.assertEqual(encfsr("umount", mnt).returncode, 0)
+        self.assert_unmounted_and_ended(mnt)
+
     def test_mount_t_fuse_with_program_and_source(self):
         # mount.fuse3's own notation: type "fuse", source "PROGRAM#SOURCE".
         mnt = self.mountpoint()
