@@ -17,6 +17,7 @@ The binary: ENCFSR_BIN or argv[1]; then the class to run (all without). FUSE or 
 unusable: skipped with the reason, or FAILED under CI=true.
 """
 
+import json
 import os
 import pty
 import re
@@ -323,6 +324,51 @@ class QuietTest(Base):
                    env=dict(os.environ, TMPDIR=tmpdir))
         self.assertEqual(r.returncode, 3)
         self.assertIn("run: sh exited with status 3 after", r.stderr)
+
+    def test_run_summary_goes_to_syslog_without_v(self):
+        """In a private mount namespace with its own /dev (null, fuse, and a /dev/log socket
+        this test listens on), `encfsr run` without -v sends its summary to syslog."""
+        need(shutil.which("unshare"), "unshare(1) is not installed")
+        tmpdir = self.setup.mkdir("runtmp-syslog")
+        script = r"""
+import json, os, socket, stat, subprocess, sys
+binary, config, tmpdir = sys.argv[1:4]
+devices = {name: os.stat("/dev/" + name).st_rdev for name in ("null", "fuse")}
+subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/dev"], check=True)
+for name, rdev in devices.items():
+    os.mknod("/dev/" + name, 0o666 | stat.S_IFCHR, rdev)
+    os.chmod("/dev/" + name, 0o666)
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+log.bind("/dev/log")
+log.settimeout(2.0)
+r = subprocess.run([binary, "run", config, "--", "sh", "-c", 'cat "$1"/encfsr.key', "sh", "{}"],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   text=True, env=dict(os.environ, TMPDIR=tmpdir), timeout=60)
+messages = []
+try:
+    while True:
+        messages.append(log.recv(65536).decode("utf-8", "replace"))
+except socket.timeout:
+    pass
+print(json.dumps({"code": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
+                  "messages": messages}))
+"""
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c",
+                            script, encfsr_bin(), self.config, tmpdir],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+        need(r.returncode == 0 or "CalledProcessError" not in r.stderr,
+             "cannot mount a tmpfs on /dev in a private mount namespace: " + r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        result = json.loads(r.stdout)
+        self.assertEqual(result["code"], 0, result["stderr"])
+        self.assertEqual(result["stderr"], "")
+        self.assertTrue(result["stdout"].startswith("encfsr-key: 1\n"))
+        summaries = [m for m in result["messages"] if "run: sh exited with status 0" in m]
+        self.assertEqual(len(summaries), 1, result["messages"])
+        # <30> is facility daemon (3) * 8 + priority info (6); the tag names encfsr and its pid.
+        self.assertRegex(summaries[0], r"^<30>.*encfsr\[\d+\]: run: sh exited with status 0 "
+                         r"after \d+\.\d s; it looked up \d+ entries and read \d+ bytes")
 
     def test_unknown_command_is_named(self):
         r = encfsr("foo")
