@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -167,6 +168,8 @@ int run_mount(MountArgs& args) {
   if (!args.pid_file.empty() && args.foreground) {
     throw CliError(util::kExitUsage, "--pid-file is for the daemon; it cannot be used with -f");
   }
+  // Absolute: the daemon removes it after its chdir("/").
+  if (!args.pid_file.empty()) args.pid_file = std::filesystem::absolute(args.pid_file).string();
 
   ServeOptions serve_options;
   serve_options.fuse_options = fuse_options.fuse;

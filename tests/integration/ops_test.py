@@ -411,6 +411,14 @@ print(json.dumps({"code": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
         self.assertEqual(encfsr("umount", mnt).returncode, 0)
         self.assert_unmounted_and_ended(mnt)
         self.assertTrue(wait_for(lambda: not os.path.exists(pid_file)), "pid file left behind")
+        # A relative name is the caller's directory, also when the daemon removes it.
+        r = encfsr("mount", "--pid-file", "rel.pid", self.config, mnt, cwd=self.setup.dir)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        rel = os.path.join(self.setup.dir, "rel.pid")
+        self.assertTrue(os.path.exists(rel))
+        self.assertEqual(encfsr("umount", mnt).returncode, 0)
+        self.assert_unmounted_and_ended(mnt)
+        self.assertTrue(wait_for(lambda: not os.path.exists(rel)), "relative pid file left")
         r = encfsr("mount", "-f", "--pid-file", pid_file, self.config, mnt)
         self.assertEqual(r.returncode, 2)
         r = encfsr("mount", "--pid-file", os.path.join(self.setup.dir, "no", "dir.pid"),
