@@ -1,11 +1,11 @@
 // src/cli/mount.cc — `encfsr mount`: the reverse (ciphertext) view of a config's sources, or
 // with --decrypt the plaintext view of a ciphertext copy.
 //
-// Order: parse; check the mountpoint (exit 6; it must be empty unless -o nonempty) and
-// /dev/fuse (exit 7); load the config and
-// unlock the key, or open the copy (prompts happen here, in the foreground); then, without
-// -f, fork a daemon that builds the view, mounts and reports readiness through a pipe — the
-// parent returns 0 only once the mount is in place, else the daemon's message and code.
+// Order: parse; check the mountpoint (exit 6; it must also be empty unless -o nonempty) and
+// /dev/fuse (exit 7); load the config and unlock the key, or open the copy (prompts happen
+// here, in the foreground); then, without -f, fork a daemon that builds the view, mounts and
+// reports readiness through a pipe — the parent returns 0 only once the mount is in place, else
+// the daemon's message and code.
 // Nothing is printed on success unless -v.
 //
 // `encfsr CONFIG MOUNTPOINT -o OPTS` (how mount(8) runs it through mount.fuse3 for an fstab line

@@ -191,8 +191,8 @@ void log_summary(const std::string& program, int code, double seconds,
                  const std::optional<ServeStats>& stats) {
   char time_text[32];
   std::snprintf(time_text, sizeof time_text, "%.1f", seconds);
-  std::string line = "run: " + program + " exited with status " + std::to_string(code) + " after " +
-                     time_text + " s; ";
+  std::string line = "run: " + printable_path(program) + " exited with status " +
+                     std::to_string(code) + " after " + time_text + " s; ";
   if (stats) {
     line += "it looked up " + std::to_string(stats->lookups) + " entries and read " +
             std::to_string(stats->bytes_read) + " bytes (" +
