@@ -84,9 +84,10 @@ int run(int argc, char** argv) {
   CLI::App app(
       "encfsr: an encrypting reverse-mode backup filesystem. It shows an encrypted, "
       "read-only, deterministic view of your directories for any backup tool, and "
-      "decrypts copies of that view. Quiet when all is well: commands print nothing on "
-      "success unless -v (restore and verify print their summary). In /etc/fstab: "
-      "'CONFIG MOUNTPOINT fuse.encfsr noauto,ro 0 0' (see encfsr mount --help).",
+      "decrypts copies of that view. Quiet when all is well: mount, umount and run print "
+      "nothing of their own on success unless -v. In /etc/fstab: 'CONFIG MOUNTPOINT "
+      "fuse.encfsr noauto,ro 0 0' (see encfsr mount --help). Check a config with "
+      "encfsr check CONFIG.",
       "encfsr");
   app.set_version_flag("--version", version_text,
                        "print the versions of encfsr, its format, libfuse, libsodium and "
