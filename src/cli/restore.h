@@ -21,7 +21,7 @@ namespace encfsr::cli {
 struct RestoreOptions {
   bool overwrite = false;
   bool salvage = false;
-  bool progress = false;         // draw a progress bar on `messages` (a terminal)
+  bool progress = false;         // show progress on `messages` (see ProgressBar)
   std::FILE* messages = stderr;  // "exists: PATH" and error lines
 };
 
