@@ -22,7 +22,7 @@ namespace encfsr::config {
 namespace {
 
 constexpr std::string_view kVersionLine = "encfsr-key: 1\n";
-constexpr std::string_view kFormatValue = "siv-blake2b-xchacha20-4096";
+constexpr std::string_view kFormatValue = kFormatName;
 constexpr std::string_view kKdfValue = "argon2id13";
 constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 

@@ -70,7 +70,11 @@ mode_t entry_type(int dir_fd, const RawEntry& entry) {
       return 0;  // sockets, FIFOs, devices: not part of a view
   }
   struct stat st {};
-  if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    // Gone: not listed. Any other failure (a directory that may be listed but not searched):
+    // listed as a file, so that the tool's own lookup of it reports the errno.
+    return errno == ENOENT ? 0 : S_IFREG;
+  }
   const mode_t type = st.st_mode & S_IFMT;
   return (type == S_IFDIR || type == S_IFREG || type == S_IFLNK) ? type : 0;
 }

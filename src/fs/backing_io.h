@@ -27,7 +27,9 @@ struct RawEntry {
 // The entries of directory `dir_fd` (not consumed; "." and ".." left out).
 util::Result<std::vector<RawEntry>> read_dir(int dir_fd);
 
-// The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say.
+// The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say; 0 for
+// an entry that is not part of a view (socket, FIFO, device) or is gone; S_IFREG when fstatat
+// fails otherwise (the entry stays listed and its lookup reports the error).
 mode_t entry_type(int dir_fd, const RawEntry& entry);
 
 // A regular file's contents, at most `limit` bytes (EFBIG if larger; EINVAL for anything but a

@@ -126,6 +126,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       return;
     }
     const fuse_entry_param e = make_entry(ctx, *found);
+    ctx.lookups.fetch_add(1, std::memory_order_relaxed);
     trace_name("lookup", parent, name, 0);
     if (fuse_reply_entry(req, &e) != 0) ctx.view.forget(found->ino, 1);
   });
@@ -244,6 +245,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
         auto found = ctx.view.lookup(ino, entry.name);
         if (found) {
           e = make_entry(ctx, *found);
+          ctx.lookups.fetch_add(1, std::memory_order_relaxed);
         } else if (found.error() == ENOENT) {
           continue;  // vanished since opendir (live tree)
         }
@@ -300,6 +302,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     auto got = file->read(static_cast<std::uint64_t>(off), std::span(buffer.data(), want));
     if (!got) return reply_error(req, "read", ino, got.error());
     trace("read", ino, 0);
+    context(req).bytes_read.fetch_add(*got, std::memory_order_relaxed);
     fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *got);
   });
 }
