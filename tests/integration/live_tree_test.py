@@ -1161,7 +1161,7 @@ class SoakTest(LiveCase):
     """A writer changes a source for 60 s while `rsync -a --delete VIEW/ COPY/` runs in a loop;
     after every run `encfsr verify COPY` must find no damage rsync did not report.
 
-    What rsync does with a file that changes under it (measured, rsync 3.2 to 3.5): it reads
+    What rsync does with a file that changes under it (seen with rsync 3.5.0 here): it reads
     each file up to the size it found (the stat of its file list, or its fstat at open). When
     a read fails (EIO: the view refuses a block it cannot serve from one seal) or ends early
     (EOF: the file shrank after the stat; "read errors mapping ... No data available"), it
