@@ -123,8 +123,12 @@ def main():
     if len(sys.argv) != 4:
         sys.exit("usage: gen_manpage.py ENCFSR TEMPLATE OUTPUT")
     binary, template, output = sys.argv[1:]
-    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30,
-                             check=True).stdout.strip().split()[-1]
+    version_text = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                                  timeout=30, check=True).stdout
+    m = re.match(r"encfsr (\S+)", version_text)
+    if not m:
+        sys.exit(f"gen_manpage: unexpected --version output {version_text!r}")
+    version = m.group(1)
     found = commands_of(binary, [], [])
     top = found[0][1]
     if not top["footer"]:
