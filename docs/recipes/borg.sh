@@ -4,6 +4,7 @@
 #
 #   borg.sh init                     create the borg repository (once)
 #   borg.sh backup                   archive the encrypted view (what cron runs), then prune
+#                                    and compact
 #   borg.sh restore DEST [ARCHIVE]   extract the latest (or the named) archive into STAGING and
 #                                    decrypt it into DEST
 #
@@ -45,6 +46,7 @@ case ${1:-backup} in
     if [ -n "$KEEP" ]; then
       # shellcheck disable=SC2086
       borg prune --glob-archives "$PREFIX-*" $KEEP
+      borg compact    # borg 1.2: pruned archives free their space only here
     fi
     ;;
   restore)
