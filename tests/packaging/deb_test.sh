@@ -126,11 +126,8 @@ else
     sed 's/^/       | /' "$WORK/verify.log"
   fi
   for u in "${units[@]}"; do
-    case $u in *.service)
-      exec_line=$(grep -E '^ExecStart=' "$ROOT/lib/systemd/system/$u" | head -1)
-      check "$u: ExecStart runs the packaged /usr/bin/encfsr ($exec_line)" \
-        bash -c "grep -Eq '^ExecStart=[-@:+!]*/usr/bin/encfsr( |\$)' '$ROOT/lib/systemd/system/$u'" ;;
-    esac
+    check "$u: names no /usr/local path (the package's binary is /usr/bin/encfsr)" \
+      bash -c "! grep -n '/usr/local/' '$SDROOT/lib/systemd/system/$u'"
   done
 fi
 
