@@ -237,7 +237,8 @@ std::string check_exclude_pattern(std::string_view pattern) {
 }
 
 ExcludeRules::ExcludeRules(const std::vector<std::string>& patterns) {
-  for (const std::string& pattern : patterns) {
+  for (std::size_t index = 0; index < patterns.size(); ++index) {
+    const std::string& pattern = patterns[index];
     std::string error = check_exclude_pattern(pattern);
     if (!error.empty()) {
       std::string message = "bad exclude pattern '";
@@ -248,20 +249,34 @@ ExcludeRules::ExcludeRules(const std::vector<std::string>& patterns) {
     }
     Parsed parsed = parse_pattern(pattern);
     if (parsed.ignored) continue;
-    rules_.push_back(Rule{std::move(parsed.glob), parsed.negate, parsed.dir_only, parsed.anchored});
+    rules_.push_back(
+        Rule{std::move(parsed.glob), parsed.negate, parsed.dir_only, parsed.anchored, index});
   }
 }
 
 bool ExcludeRules::excluded(std::string_view rel_path, bool is_dir) const {
+  const std::optional<std::size_t> rule = deciding_rule(rel_path, is_dir);
+  return rule && !rules_[*rule].negate;
+}
+
+std::optional<std::size_t> ExcludeRules::deciding_pattern(std::string_view rel_path,
+                                                          bool is_dir) const {
+  const std::optional<std::size_t> rule = deciding_rule(rel_path, is_dir);
+  if (!rule) return std::nullopt;
+  return rules_[*rule].index;
+}
+
+std::optional<std::size_t> ExcludeRules::deciding_rule(std::string_view rel_path,
+                                                       bool is_dir) const {
   std::size_t slash = rel_path.rfind('/');
   std::string_view base = slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
   // The last matching rule decides.
   for (std::size_t i = rules_.size(); i-- > 0;) {
     const Rule& rule = rules_[i];
     if (rule.dir_only && !is_dir) continue;
-    if (glob_matches(rule.glob, rule.anchored ? rel_path : base)) return !rule.negate;
+    if (glob_matches(rule.glob, rule.anchored ? rel_path : base)) return i;
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace encfsr::config

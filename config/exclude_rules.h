@@ -7,7 +7,9 @@
 // A path below an excluded directory is never asked about: the walk does not descend.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,10 @@ class ExcludeRules {
   bool empty() const noexcept { return rules_.empty(); }
   // rel_path: path relative to the source root, '/'-separated, no leading '/', not empty.
   bool excluded(std::string_view rel_path, bool is_dir) const;
+  // The pattern that decides about rel_path (the last one matching it), as an index into the
+  // constructor's `patterns`, or nullopt when none matches. The path is excluded exactly when
+  // that pattern is not a '!' pattern (`encfsr check` counts what each pattern excludes).
+  std::optional<std::size_t> deciding_pattern(std::string_view rel_path, bool is_dir) const;
 
  private:
   struct Rule {
@@ -30,7 +36,11 @@ class ExcludeRules {
     bool negate = false;
     bool dir_only = false;
     bool anchored = false;
+    std::size_t index = 0;  // in the constructor's patterns
   };
+  // Index into rules_ of the last rule matching rel_path.
+  std::optional<std::size_t> deciding_rule(std::string_view rel_path, bool is_dir) const;
+
   std::vector<Rule> rules_;
 };
 

@@ -15,13 +15,14 @@
 
 #include "crypto/encoding.h"
 #include "src/util/atomic_file.h"
+#include "src/util/open_file.h"
 #include "src/util/unique_fd.h"
 
 namespace encfsr::config {
 namespace {
 
 constexpr std::string_view kVersionLine = "encfsr-key: 1\n";
-constexpr std::string_view kFormatValue = "siv-blake2b-xchacha20-4096";
+constexpr std::string_view kFormatValue = kFormatName;
 constexpr std::string_view kKdfValue = "argon2id13";
 constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
@@ -234,8 +235,13 @@ bool parse_key_file(std::string_view text, KeyFile& out, std::string& error) {
 
 KeyFile read_key_file(const std::filesystem::path& file) {
   const std::string name = file.string();
-  util::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw KeyFileError(name + ": cannot read: " + std::strerror(errno));
+  // Never blocks: a FIFO planted in a copy as its key file is an error, not a hang.
+  auto opened = util::open_regular(AT_FDCWD, file.c_str(), 0, EINVAL);
+  if (!opened) {
+    if (opened.error() == EINVAL) throw KeyFileError(name + ": not a regular file");
+    throw KeyFileError(name + ": cannot read: " + std::strerror(opened.error()));
+  }
+  const util::UniqueFd fd = std::move(opened->fd);
   std::string text;
   char buffer[8192];
   for (;;) {

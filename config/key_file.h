@@ -31,6 +31,11 @@
 
 namespace encfsr::config {
 
+// The ciphertext format this build reads and writes (docs/FORMAT.md, "version 1"): the
+// "encfsr-key:" version and the "format:" value of a key file.
+inline constexpr int kFormatVersion = 1;
+inline constexpr std::string_view kFormatName = "siv-blake2b-xchacha20-4096";
+
 struct KeyFile {
   crypto::KdfParams kdf;
   crypto::WrappedKey wrapped;

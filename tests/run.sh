@@ -85,9 +85,10 @@ build_binary dist-gcc "" -DCMAKE_BUILD_TYPE=Release
 build_binary clang "CC=clang CXX=clang++" -DCMAKE_BUILD_TYPE=Debug -DENCFSR_WERROR=ON
 if [ "$quick" = 0 ]; then
   # Sanitizer runs skip the real-backup-tool tests (label "tools": they test the tools, not
-  # our memory) and the Debian package checks (label "packaging"); everything else, FUSE
-  # mounts included, runs under ASan + UBSan.
-  run_preset asan "" -LE "tools|packaging"
+  # our memory), the one-minute live-tree soak (label "soak": release pass only) and the
+  # Debian package checks (label "packaging"); everything else, FUSE mounts included, runs
+  # under ASan + UBSan.
+  run_preset asan "" -LE "tools|soak|packaging"
   # ThreadSanitizer: the model driven by concurrent readers.
   run_preset tsan "encfsr_fs_test" -L threads
 fi

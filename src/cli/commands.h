@@ -18,5 +18,6 @@ CommandRunner add_umount(CLI::App& app);
 CommandRunner add_restore(CLI::App& app);
 CommandRunner add_verify(CLI::App& app);
 CommandRunner add_path(CLI::App& app);
+CommandRunner add_check(CLI::App& app);
 
 }  // namespace encfsr::cli

@@ -1,15 +1,25 @@
 // src/cli/mount.cc — `encfsr mount`: the reverse (ciphertext) view of a config's sources, or
 // with --decrypt the plaintext view of a ciphertext copy.
 //
-// Order: parse; check the mountpoint (exit 6) and /dev/fuse (exit 7); load the config and
-// unlock the key, or open the copy (prompts happen here, in the foreground); then, without
-// -f, fork a daemon that builds the view, mounts and reports readiness through a pipe — the
-// parent returns 0 only once the mount is in place, else the daemon's message and code.
+// Order: parse; check the mountpoint (exit 6; it must also be empty unless -o nonempty) and
+// /dev/fuse (exit 7); load the config and unlock the key, or open the copy (prompts happen
+// here, in the foreground); then, without -f, fork a daemon that builds the view, mounts and
+// reports readiness through a pipe — the parent returns 0 only once the mount is in place, else
+// the daemon's message and code.
+// Nothing is printed on success unless -v.
+//
+// `encfsr CONFIG MOUNTPOINT -o OPTS` (how mount(8) runs it through mount.fuse3 for an fstab line
+// of type fuse.encfsr) is this command: main.cc inserts "mount". mount(8) always passes one of
+// rw/ro and dev,suid; the view is read-only whatever is asked, so "rw" is accepted and the mount
+// is read-only all the same.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -38,12 +48,15 @@ struct MountArgs {
   bool debug_names = false;
   bool plain = false;
   bool decrypt = false;
+  bool verbose = false;
+  std::string pid_file;              // --pid-file: the daemon's pid, for systemd Type=forking
   std::vector<std::string> options;  // -o, comma-separated lists
   CopyOptions copy;                  // --key, --names and the key options
 };
 
 struct FuseOptionSet {
   std::vector<std::string> fuse;
+  bool nonempty = false;  // mount over a non-empty directory
   std::optional<double> entry_timeout;
   std::optional<double> attr_timeout;
 };
@@ -60,8 +73,10 @@ double parse_seconds(const std::string& option, const std::string& value) {
 
 // Splits and validates -o. Passed to libfuse: allow_other, default_permissions, fsname=,
 // noexec, noatime (ro, nosuid, nodev are always set). Accepted and ignored (fstab / mount(8)
-// noise): rw, dev, suid, exec, atime, relatime, defaults, auto, noauto, user, nouser, users,
-// _netdev, nofail. entry_timeout= / attr_timeout= set the kernel cache timeouts.
+// noise): rw (the view is read-only all the same), dev, suid, exec, atime, relatime, defaults,
+// auto, noauto, user, nouser, users, _netdev, nofail, x-* and comment=. nonempty allows a
+// non-empty mountpoint (checked here: libfuse 3 has no such option). entry_timeout= /
+// attr_timeout= set the kernel cache timeouts.
 FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
   static const char* const kPassed[] = {
       "allow_other", "default_permissions", "ro", "nosuid", "nodev", "noexec", "noatime"};
@@ -88,6 +103,10 @@ FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
         for (const char* ignored : kIgnored) {
           if (key == ignored) known = true;
         }
+        if (key == "nonempty") {
+          set.nonempty = true;
+          known = true;
+        }
       } else if (key == "fsname" && !value.empty()) {
         set.fuse.push_back(option);
         known = true;
@@ -98,11 +117,27 @@ FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
         set.attr_timeout = parse_seconds(key, value);
         known = true;
       }
+      // Userspace-only options of fstab (x-systemd.*, x-gvfs-*, comment=).
+      if (key.rfind("x-", 0) == 0 || key == "comment") known = true;
       if (!known)
         throw CliError(util::kExitUsage, "unknown or unsupported -o option '" + option + "'");
     }
   }
   return set;
+}
+
+// In the daemon, before it reports readiness (systemd reads the file once the parent is gone).
+// A failure goes to the parent like any other failure of the daemon: code, message.
+void write_pid_file(const std::string& path, int ready_fd) {
+  const std::string text = std::to_string(::getpid()) + "\n";
+  const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd && ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size())) {
+    return;
+  }
+  const std::string message = "cannot write the pid file " + path + ": " + std::strerror(errno);
+  const std::string report = static_cast<char>(util::kExitIo) + message;
+  [[maybe_unused]] const ssize_t written = ::write(ready_fd, report.data(), report.size());
+  ::_exit(util::kExitIo);
 }
 
 void add_unique(std::vector<std::string>& options, const std::string& option) {
@@ -121,13 +156,20 @@ int run_mount(MountArgs& args) {
                    "--key and --names belong to --decrypt; the reverse view takes them from "
                    "the config file");
   }
+  util::log::set_verbose(args.verbose);
   util::log::set_debug(args.debug);
   util::log::set_show_names(args.debug_names);
   const FuseOptionSet fuse_options = parse_fuse_options(args.options);
 
   const std::string mountpoint = absolute_mountpoint(args.mountpoint);
   check_mountpoint(mountpoint);
+  if (!fuse_options.nonempty) check_mountpoint_empty(mountpoint);
   check_fuse_device();
+  if (!args.pid_file.empty() && args.foreground) {
+    throw CliError(util::kExitUsage, "--pid-file is for the daemon; it cannot be used with -f");
+  }
+  // Absolute: the daemon removes it after its chdir("/").
+  if (!args.pid_file.empty()) args.pid_file = std::filesystem::absolute(args.pid_file).string();
 
   ServeOptions serve_options;
   serve_options.fuse_options = fuse_options.fuse;
@@ -140,7 +182,7 @@ int run_mount(MountArgs& args) {
   ViewFactory factory;
   if (args.decrypt) {
     copy.emplace(open_copy(args.source, args.copy));
-    factory = [&copy]() -> std::unique_ptr<fs::View> {
+    factory = [&copy](const std::string& /*mountpoint*/) -> std::unique_ptr<fs::View> {
       fs::DecryptOptions options;
       options.names = copy->names;
       try {
@@ -154,17 +196,7 @@ int run_mount(MountArgs& args) {
     const config::MountOptions& mount = reverse->config.mount;
     serve_options.max_threads = mount.threads;
     if (mount.allow_other) add_unique(serve_options.fuse_options, "allow_other");
-    const bool plain = args.plain;
-    factory = [&reverse, plain]() -> std::unique_ptr<fs::View> {
-      fs::ReverseOptions options;
-      options.plain = plain;
-      options.key_file_text = reverse->key_file_text;
-      try {
-        return fs::make_reverse_view(reverse->config, reverse->master, std::move(options));
-      } catch (const std::runtime_error& e) {
-        throw CliError(util::kExitIo, e.what());
-      }
-    };
+    factory = reverse_view_factory(*reverse, args.plain);
   }
 
   if (args.foreground) return serve(factory, mountpoint, serve_options, -1);
@@ -184,16 +216,20 @@ int run_mount(MountArgs& args) {
     serve_options.daemon = true;
     int code = util::kExitInternal;
     try {
+      if (!args.pid_file.empty()) write_pid_file(args.pid_file, write_end.get());
       code = serve(factory, mountpoint, serve_options, write_end.release());
     } catch (const std::exception& e) {
       util::log::error(std::string("internal error: ") + e.what());
     }
+    if (!args.pid_file.empty()) ::unlink(args.pid_file.c_str());
     std::fflush(nullptr);
     ::_exit(code);
   }
   write_end.reset();
   const ReadyReport report = wait_ready(read_end.get(), pid);
   if (report.code != 0) throw CliError(report.code, report.message);
+  util::log::info("mounted " + args.source + " on " + mountpoint + " (daemon pid " +
+                  std::to_string(pid) + ")");
   return util::kExitOk;
 }
 
@@ -205,19 +241,34 @@ CommandRunner add_mount(CLI::App& app) {
       "mount",
       "Mount the encrypted (reverse) view of CONFIG's sources on MOUNTPOINT, or with --decrypt "
       "the plaintext view of the ciphertext copy CIPHERDIR. Without -f, returns once the "
-      "mount is ready and keeps serving in the background (logs to syslog).");
+      "mount is ready and keeps serving in the background (logs to syslog). Prints nothing "
+      "on success unless -v. MOUNTPOINT must be an empty directory unless -o nonempty. "
+      "In /etc/fstab: 'CONFIG MOUNTPOINT fuse.encfsr noauto,ro 0 0' (mount(8) runs "
+      "'encfsr CONFIG MOUNTPOINT -o OPTS', which is this command; the view is read-only even "
+      "if rw is asked for).");
   command->add_option("SOURCE", args->source, "CONFIG file, or CIPHERDIR with --decrypt")
       ->required();
-  command->add_option("MOUNTPOINT", args->mountpoint, "an empty directory")->required();
+  command->add_option("MOUNTPOINT", args->mountpoint, "an empty directory (see -o nonempty)")
+      ->required();
   command->add_flag("-f,--foreground", args->foreground,
                     "stay in the foreground, log to stderr; SIGINT/SIGTERM unmount");
+  command->add_flag("-v,--verbose", args->verbose,
+                    "say what happens on stderr (mounted, unmounted); default: quiet on success");
+  command
+      ->add_option("--pid-file", args->pid_file,
+                   "the daemon writes its process id to FILE before the mount is reported "
+                   "ready, and removes it when it ends (for systemd Type=forking)")
+      ->type_name("FILE");
   command->add_flag("--debug", args->debug, "log every FUSE call (without plaintext names)");
   command->add_flag("--debug-names", args->debug_names,
                     "show plaintext names in the logs (careful: they end up in syslog)");
   command
       ->add_option("-o", args->options,
                    "mount options, comma-separated: allow_other, default_permissions, "
-                   "fsname=NAME, entry_timeout=S, attr_timeout=S, noexec, noatime")
+                   "fsname=NAME, entry_timeout=S, attr_timeout=S, noexec, noatime, nonempty "
+                   "(mount over a non-empty directory, hiding its contents); fstab's rw, ro, "
+                   "dev, suid, noauto, nofail, _netdev, user, defaults, x-* are accepted and "
+                   "ignored (the view is always ro, nosuid, nodev)")
       ->type_name("OPT[,OPT...]");
   command->add_flag("--plain", args->plain,
                     "show the sources without encryption (the pass-through reference)");

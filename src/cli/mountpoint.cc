@@ -143,6 +143,20 @@ void check_mountpoint(const std::string& abs_path) {
   }
 }
 
+void check_mountpoint_empty(const std::string& abs_path) {
+  std::error_code ec;
+  stdfs::directory_iterator it(abs_path, ec);
+  if (ec) {
+    throw CliError(util::kExitMountpoint,
+                   "cannot list mountpoint " + abs_path + ": " + ec.message());
+  }
+  if (it != stdfs::directory_iterator()) {
+    throw CliError(util::kExitMountpoint,
+                   "mountpoint " + abs_path +
+                       " is not empty (mounting would hide its contents; -o nonempty allows it)");
+  }
+}
+
 void check_fuse_device() {
   const util::UniqueFd fd(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
   if (!fd) {
@@ -199,7 +213,7 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
 
   std::unique_ptr<fs::View> view;
   try {
-    view = make_view();
+    view = make_view(abs_mountpoint);
   } catch (const CliError& e) {
     return fail(e.exit_code(), e.what());
   } catch (const std::exception& e) {
@@ -232,11 +246,32 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
   const int result = session->run();
   session.reset();  // unmounts
   util::log::info("unmounted " + abs_mountpoint);
+  if (options.stats_fd >= 0) {
+    const std::string line = std::to_string(context.lookups.load()) + " " +
+                             std::to_string(context.bytes_read.load()) + "\n";
+    write_all(options.stats_fd, line.data(), line.size());
+    ::close(options.stats_fd);
+  }
   if (result != 0) {
     util::log::error("the FUSE loop ended with an error: " + errno_text(-result));
     return util::kExitFuse;
   }
   return util::kExitOk;
+}
+
+std::optional<ServeStats> read_serve_stats(int read_fd) {
+  std::string text;
+  char buf[128];
+  for (;;) {
+    const ssize_t got = ::read(read_fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0 || text.size() > 256) break;
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  std::istringstream in(text);
+  ServeStats stats;
+  if (!(in >> stats.lookups >> stats.bytes_read)) return std::nullopt;
+  return stats;
 }
 
 ReadyReport wait_ready(int read_fd, pid_t child) {

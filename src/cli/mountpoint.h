@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,6 +27,10 @@ std::string absolute_mountpoint(const std::string& path);
 // a mountpoint (a dead FUSE mount is reported with a hint to `encfsr umount`).
 void check_mountpoint(const std::string& abs_path);
 
+// Throws CliError kExitMountpoint if the directory `abs_path` has any entry: mounting over
+// files hides them (`-o nonempty` allows it).
+void check_mountpoint_empty(const std::string& abs_path);
+
 // Throws CliError kExitFuse unless /dev/fuse can be opened for reading and writing.
 void check_fuse_device();
 
@@ -43,9 +48,21 @@ struct ServeOptions {
   std::optional<double> attr_timeout;
   unsigned max_threads = 0;
   bool daemon = false;  // after readiness: chdir /, syslog, stdio to /dev/null
+  // If >= 0: when the loop has ended, "LOOKUPS BYTES\n" (the FsContext counters) is written
+  // there and the fd closed (the summary of `encfsr run`). See read_serve_stats.
+  int stats_fd = -1;
 };
 
-using ViewFactory = std::function<std::unique_ptr<fs::View>()>;
+struct ServeStats {
+  std::uint64_t lookups = 0;     // entries looked up by the kernel
+  std::uint64_t bytes_read = 0;  // bytes answered to reads
+};
+// Reads what serve() wrote to a stats_fd (the other end of the pipe); nullopt if nothing came.
+std::optional<ServeStats> read_serve_stats(int read_fd);
+
+// Makes the view to serve; called in the serving process with the absolute mountpoint (the
+// reverse view keeps out of its own mountpoint).
+using ViewFactory = std::function<std::unique_ptr<fs::View>(const std::string& mountpoint)>;
 
 // Builds the view, mounts it on `abs_mountpoint`, reports readiness to `ready_fd` (if >= 0,
 // then closes it) and serves until unmount or SIGINT/SIGTERM/SIGHUP; unmounts on the way out.

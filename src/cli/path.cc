@@ -24,6 +24,7 @@
 #include "src/cli/copy_setup.h"
 #include "src/cli/key_source.h"
 #include "src/cli/reverse_setup.h"
+#include "src/fs/backing_io.h"
 #include "src/util/exit_codes.h"
 #include "src/util/unique_fd.h"
 
@@ -145,25 +146,18 @@ int run_encrypt(const EncryptOptions& options) {
 std::string read_side_file(int root, const std::string& dir, const std::string& name) {
   const std::string side =
       (dir.empty() ? std::string() : dir + "/") + name + std::string(crypto::kSideFileSuffix);
-  util::UniqueFd fd(::openat(root, side.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-  if (!fd) {
-    throw CliError(util::kExitIo,
-                   "cannot open side file " + side + " of long name: " + std::strerror(errno));
-  }
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw CliError(util::kExitIo, "cannot read side file " + side + ": " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > kMaxSideFile) {
+  auto read = encfsr::fs::read_small_file(root, side, kMaxSideFile);  // never blocks on a FIFO
+  if (!read) {
+    if (read.error() == EFBIG) {
       throw CliError(util::kExitDamage, "side file " + side + " is too large");
     }
+    if (read.error() == EINVAL) {
+      throw CliError(util::kExitDamage, "side file " + side + " is not a regular file");
+    }
+    throw CliError(util::kExitIo, "cannot read side file " + side + " of long name: " +
+                                      std::strerror(read.error()));
   }
+  std::string text = std::move(*read);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }

@@ -1,6 +1,8 @@
 // src/cli/report.cc — damage collection, its text and JSON forms, and the progress bar of
-// `restore` (see report.h).
+// `restore` and `verify` (see report.h).
 #include "src/cli/report.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -69,6 +71,8 @@ const char* kind_token(fs::DamageKind kind) noexcept {
       return "link";
     case fs::DamageKind::kUnreadable:
       return "unreadable";
+    case fs::DamageKind::kType:
+      return "type";
   }
   return "unknown";
 }
@@ -236,25 +240,39 @@ std::string human_bytes(double bytes) {
   return text;
 }
 
-ProgressBar::ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_files,
+bool progress_wanted(int choice) {
+  if (choice != 0) return choice > 0;
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+ProgressBar::ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_entries,
                          std::uint64_t total_bytes)
     : out_(out),
       enabled_(enabled),
-      total_files_(total_files),
+      terminal_(::isatty(::fileno(out)) == 1),
+      total_entries_(total_entries),
       total_bytes_(total_bytes),
       start_(std::chrono::steady_clock::now()) {}
 
-void ProgressBar::update(std::uint64_t files, std::uint64_t bytes) {
+void ProgressBar::update(std::uint64_t entries, std::uint64_t bytes) {
   if (!enabled_) return;
+  entries_ = entries;
+  bytes_ = bytes;
+  drawn_last_ = false;
   const auto now = std::chrono::steady_clock::now();
-  if (shown_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  const auto every = terminal_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1000);
+  if (shown_ && now - last_draw_ < every) return;
+  draw(now);
+}
+
+void ProgressBar::draw(std::chrono::steady_clock::time_point now) {
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = elapsed > 0.0 ? static_cast<double>(bytes) / elapsed : 0.0;
+  const double rate = elapsed > 0.0 ? static_cast<double>(bytes_) / elapsed : 0.0;
   std::string eta = "--:--";
-  if (rate > 0.0 && total_bytes_ >= bytes) {
+  if (rate > 0.0 && total_bytes_ >= bytes_) {
     const auto seconds =
-        static_cast<std::uint64_t>(static_cast<double>(total_bytes_ - bytes) / rate);
+        static_cast<std::uint64_t>(static_cast<double>(total_bytes_ - bytes_) / rate);
     char text[32];
     std::snprintf(text, sizeof text, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, seconds / 3600,
                   seconds / 60 % 60, seconds % 60);
@@ -263,23 +281,26 @@ void ProgressBar::update(std::uint64_t files, std::uint64_t bytes) {
   const int percent =
       total_bytes_ == 0
           ? 100
-          : static_cast<int>(std::min<std::uint64_t>(100, bytes * 100 / total_bytes_));
-  std::fprintf(out_, "\r\033[K%3d%%  files %" PRIu64 "/%" PRIu64 "  %s/%s  %s/s  ETA %s", percent,
-               files, total_files_, human_bytes(static_cast<double>(bytes)).c_str(),
+          : static_cast<int>(std::min<std::uint64_t>(100, bytes_ * 100 / total_bytes_));
+  std::fprintf(out_, "%s%3d%%  entries %" PRIu64 "/%" PRIu64 "  %s/%s  %s/s  ETA %s%s",
+               terminal_ ? "\r\033[K" : "", percent, entries_, total_entries_,
+               human_bytes(static_cast<double>(bytes_)).c_str(),
                human_bytes(static_cast<double>(total_bytes_)).c_str(), human_bytes(rate).c_str(),
-               eta.c_str());
+               eta.c_str(), terminal_ ? "" : "\n");
   std::fflush(out_);
   shown_ = true;
+  drawn_last_ = true;
 }
 
 void ProgressBar::clear() {
-  if (!enabled_ || !shown_) return;
+  if (!enabled_ || !shown_ || !terminal_) return;
   std::fputs("\r\033[K", out_);
   std::fflush(out_);
   shown_ = false;
 }
 
 void ProgressBar::finish() {
+  if (enabled_ && !terminal_ && !drawn_last_) draw(std::chrono::steady_clock::now());
   clear();
   enabled_ = false;
 }

@@ -1,5 +1,5 @@
 // src/cli/report.h — what `restore` and `verify` tell the user: the damage they collected, the
-// text and JSON forms of it, and the progress bar of `restore`.
+// text and JSON forms of it, and the progress line of `restore` and `verify`.
 //
 // DamageReport collects every damage event (from the decrypt view's DamageSink and from the
 // commands' own reads) as it happens and merges them for output: the same path + kind + block is
@@ -80,25 +80,37 @@ std::string json_damage_array(const std::vector<DamageRecord>& records);
 // "1.5 MiB" style sizes for the progress bar.
 std::string human_bytes(double bytes);
 
-// A one-line progress display on a terminal: files, bytes, rate and ETA, redrawn at most ten
-// times a second, erased by finish(). Does nothing unless enabled.
+// Whether to show progress on stderr: `choice` > 0 (--progress) yes, < 0 (--no-progress) no,
+// 0 (neither) only when stderr is a terminal.
+bool progress_wanted(int choice);
+
+// Progress of a walk: entries and bytes done of the totals, rate and time left. On a terminal,
+// one line redrawn at most ten times a second and erased by clear() / finish(). Elsewhere (when
+// forced with --progress), one line per second plus a last one at finish(), each ending in a
+// newline, for logs. Does nothing unless enabled.
 class ProgressBar {
  public:
-  ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_files, std::uint64_t total_bytes);
+  ProgressBar(std::FILE* out, bool enabled, std::uint64_t total_entries, std::uint64_t total_bytes);
   ~ProgressBar() { finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  void update(std::uint64_t files, std::uint64_t bytes);
+  void update(std::uint64_t entries, std::uint64_t bytes);
   // Erases the line so that other output can follow (the next update redraws it).
   void clear();
   void finish();
 
  private:
+  void draw(std::chrono::steady_clock::time_point now);
+
   std::FILE* out_;
   bool enabled_;
+  bool terminal_;
   bool shown_ = false;
-  std::uint64_t total_files_;
+  bool drawn_last_ = false;  // the latest values are on the output
+  std::uint64_t entries_ = 0;
+  std::uint64_t bytes_ = 0;
+  std::uint64_t total_entries_;
   std::uint64_t total_bytes_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_{};

@@ -48,23 +48,6 @@ int write_all(int fd, std::span<const std::uint8_t> data) {
   return 0;
 }
 
-// Counts files and bytes of what will be restored (for the progress bar): lookups and getattr
-// only, no reads.
-class SizeCounter : public TreeVisitor {
- public:
-  bool enter_directory(const WalkNode&) override { return true; }
-  void leave_directory(const WalkNode&) override {}
-  void file(const WalkNode& node) override {
-    ++files;
-    bytes += static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
-  }
-  void symlink(const WalkNode&) override {}
-  void walk_error(std::string_view, int) override {}
-
-  std::uint64_t files = 0;
-  std::uint64_t bytes = 0;
-};
-
 class Restorer : public TreeVisitor {
  public:
   Restorer(fs::View& view, DamageReport& report, int dest_fd, const RestoreOptions& options,
@@ -92,6 +75,7 @@ class Restorer : public TreeVisitor {
       return true;
     }
     bool created = false;
+    progress_.update(++progress_entries_, progress_bytes_);
     util::UniqueFd fd = open_or_create_dir(current_dir(), dir.path, created);
     if (!fd) return false;
     ++stats_.directories;
@@ -113,6 +97,7 @@ class Restorer : public TreeVisitor {
   void file(const WalkNode& node) override {
     const int dir = current_dir();
     const std::string name(base_name(node.path));
+    const std::uint64_t entries_done = progress_entries_++;
     if (!options_.overwrite && exists(dir, name)) {
       report_exists(node.path);
       return;
@@ -123,12 +108,11 @@ class Restorer : public TreeVisitor {
       error(node.path, "cannot create a temporary file for", errno);
       return;
     }
-    const std::uint64_t files_done = stats_.files + stats_.salvaged;
     const ReadOutcome outcome = read_file(view_, node, buffer_, report_, !options_.salvage,
                                           [&](std::span<const std::uint8_t> data) {
                                             const int err = write_all(out.get(), data);
                                             progress_bytes_ += data.size();
-                                            progress_.update(files_done, progress_bytes_);
+                                            progress_.update(entries_done, progress_bytes_);
                                             return err;
                                           });
     const bool damaged = outcome.damaged || report_.damaged_since(node.damage_mark, node.path);
@@ -160,10 +144,11 @@ class Restorer : public TreeVisitor {
       ++stats_.files;
       stats_.bytes += outcome.bytes;
     }
-    progress_.update(stats_.files + stats_.salvaged, progress_bytes_);
+    progress_.update(progress_entries_, progress_bytes_);
   }
 
   void symlink(const WalkNode& node) override {
+    progress_.update(++progress_entries_, progress_bytes_);
     const int dir = current_dir();
     const std::string name(base_name(node.path));
     if (!options_.overwrite && exists(dir, name)) {
@@ -300,10 +285,13 @@ class Restorer : public TreeVisitor {
     return {};
   }
 
-  // Owner (as root), mode and times. 0 or an errno.
-  int apply_attributes(int fd, const struct stat& attr) const {
+  // Owner (as root), mode and times. 0 or an errno. The setuid, setgid and sticky bits are
+  // dropped: nothing in the copy authenticates a mode, and whoever holds the storage could
+  // otherwise plant a setuid-root file in a restore (counted for the summary).
+  int apply_attributes(int fd, const struct stat& attr) {
     if (as_root_ && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
-    if (::fchmod(fd, attr.st_mode & 07777) != 0) return errno;
+    if ((attr.st_mode & 07000) != 0) ++stats_.special_bits_dropped;
+    if (::fchmod(fd, attr.st_mode & 0777) != 0) return errno;
     const struct timespec times[2] = {attr.st_atim, attr.st_mtim};
     if (::futimens(fd, times) != 0) return errno;
     return 0;
@@ -357,6 +345,7 @@ class Restorer : public TreeVisitor {
   std::vector<WalkNode> deferred_;
   std::uint64_t temp_counter_ = 0;
   std::uint64_t progress_bytes_ = 0;
+  std::uint64_t progress_entries_ = 0;
   RestoreStats stats_;
 };
 
@@ -380,25 +369,21 @@ RestoreStats restore_view(fs::View& view, DamageReport& report,
     targets.push_back(std::move(target));
   }
 
-  std::uint64_t total_files = 0;
-  std::uint64_t total_bytes = 0;
+  TreeTotals totals;
   if (options.progress) {
-    SizeCounter counter;
     for (const Target& target : targets) {
       if (!target.valid) continue;
       if (target.components.empty()) {
         auto root = root_node(view);
-        if (root) walk(view, *root, counter, nullptr);
+        if (root) add_tree_totals(view, *root, totals);
         continue;
       }
       auto resolved = resolve(view, target.components, nullptr);
-      if (resolved) walk(view, resolved->chain().back(), counter, nullptr);
+      if (resolved) add_tree_totals(view, resolved->chain().back(), totals);
     }
-    total_files = counter.files;
-    total_bytes = counter.bytes;
   }
 
-  ProgressBar progress(options.messages, options.progress, total_files, total_bytes);
+  ProgressBar progress(options.messages, options.progress, totals.entries, totals.bytes);
   Restorer restorer(view, report, dest_fd, options, progress);
   for (const Target& target : targets) {
     if (!target.valid) {
@@ -451,6 +436,10 @@ std::string restore_summary(const RestoreStats& stats, double seconds, std::size
     summary +=
         "; " + std::to_string(stats.salvaged) + " salvaged as *" + std::string(kSalvageSuffix);
   }
+  if (stats.special_bits_dropped > 0) {
+    summary += "; setuid/setgid/sticky bits of " + std::to_string(stats.special_bits_dropped) +
+               " entries not restored (the copy does not authenticate modes)";
+  }
   return summary;
 }
 
@@ -460,6 +449,7 @@ CommandRunner add_restore(CLI::App& app) {
     std::vector<std::string> args;
     bool overwrite = false;
     bool salvage = false;
+    int progress = 0;  // --progress 1, --no-progress -1
   };
   auto state = std::make_shared<State>();
   CLI::App* command = app.add_subcommand(
@@ -476,6 +466,9 @@ CommandRunner add_restore(CLI::App& app) {
   command->add_flag("--salvage", state->salvage,
                     "Also write damaged files, as NAME.damaged, with their bad 4 KiB blocks "
                     "zero-filled");
+  command->add_flag("--progress,!--no-progress", state->progress,
+                    "Show progress on stderr (entries and bytes done, rate, time left); default: "
+                    "only when stderr is a terminal");
   command
       ->add_option("CIPHERDIR PATH... DEST", state->args,
                    "The ciphertext copy, the plaintext view paths to restore (optional), and the "
@@ -506,13 +499,14 @@ CommandRunner add_restore(CLI::App& app) {
     fs::DecryptOptions view_options;
     view_options.names = copy.names;
     view_options.on_damage = report.sink();
+    view_options.lenient_sizes = state->salvage;
     std::unique_ptr<fs::View> view =
         fs::make_decrypt_view(std::move(copy.root), copy.master, view_options);
 
     RestoreOptions options;
     options.overwrite = state->overwrite;
     options.salvage = state->salvage;
-    options.progress = ::isatty(STDERR_FILENO) == 1;
+    options.progress = progress_wanted(state->progress);
     options.messages = stderr;
     const RestoreStats stats = restore_view(*view, report, paths, dest_fd.get(), options);
     view.reset();

@@ -21,7 +21,7 @@ namespace encfsr::cli {
 struct RestoreOptions {
   bool overwrite = false;
   bool salvage = false;
-  bool progress = false;         // draw a progress bar on `messages` (a terminal)
+  bool progress = false;         // show progress on `messages` (see ProgressBar)
   std::FILE* messages = stderr;  // "exists: PATH" and error lines
 };
 
@@ -33,6 +33,7 @@ struct RestoreStats {
   std::uint64_t salvaged = 0;  // written as NAME.damaged
   std::uint64_t errors = 0;    // destination errors and existing entries
   std::uint64_t missing = 0;   // PATH arguments not in the copy
+  std::uint64_t special_bits_dropped = 0;  // entries whose setuid/setgid/sticky bits were dropped
 };
 
 // Restores `paths` (plaintext view paths; empty = everything) of `view` under the directory

@@ -3,11 +3,17 @@
 // build the key file text served at the view's root (canonical text plus the view section).
 #include "src/cli/reverse_setup.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "config/key_file.h"
 #include "src/cli/cli_error.h"
+#include "src/fs/reverse_view.h"
 #include "src/util/exit_codes.h"
 
 namespace encfsr::cli {
@@ -17,7 +23,7 @@ ReverseSetup prepare_reverse(const std::filesystem::path& config_file, const Key
   // ConfigError propagates: main() prints every line and exits with kExitConfig.
   config::Config config = config::load_config(config_file);
   if (!need_key) {
-    return ReverseSetup{std::move(config), crypto::MasterKey::zero(), std::string()};
+    return ReverseSetup{std::move(config), crypto::MasterKey::zero(), std::string(), 0, 0};
   }
 
   KeyOptions effective = options;
@@ -40,7 +46,29 @@ ReverseSetup prepare_reverse(const std::filesystem::path& config_file, const Key
   crypto::MasterKey master = unlock(key_file, config.key.string(), effective);
   std::string text =
       config::serialize_key_file_with_view(key_file, config.names, crypto::KeySet(master));
-  return ReverseSetup{std::move(config), std::move(master), std::move(text)};
+  struct stat key_stat {};
+  if (::stat(config.key.c_str(), &key_stat) != 0) {
+    throw CliError(util::kExitKeyFile,
+                   "key file " + config.key.string() + ": " + std::strerror(errno));
+  }
+  return ReverseSetup{std::move(config), std::move(master), std::move(text), key_stat.st_uid,
+                      key_stat.st_gid};
+}
+
+ViewFactory reverse_view_factory(const ReverseSetup& setup, bool plain) {
+  return [&setup, plain](const std::string& mountpoint) -> std::unique_ptr<fs::View> {
+    fs::ReverseOptions options;
+    options.plain = plain;
+    options.key_file_text = setup.key_file_text;
+    options.key_uid = setup.key_uid;
+    options.key_gid = setup.key_gid;
+    options.mountpoint = mountpoint;
+    try {
+      return fs::make_reverse_view(setup.config, setup.master, std::move(options));
+    } catch (const std::runtime_error& e) {
+      throw CliError(util::kExitIo, e.what());
+    }
+  };
 }
 
 }  // namespace encfsr::cli

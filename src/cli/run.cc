@@ -6,6 +6,10 @@
 // unmounts (SIGTERM to the mount child; if the mount is still there, umount with retries, then
 // lazily), removes the directory and exits with the command's status (128+N if killed by
 // signal N). If the mount fails the command never runs and the mount's exit code is returned.
+//
+// Quiet on success: the only output is the command's own. A one-line summary of what the
+// command read through the view (entries looked up, bytes read, time; counted by the FUSE glue
+// in the mount child and sent back through a pipe) goes to syslog, or to stderr with -v.
 // GCC 12 reports a false -Wnull-dereference inside CLI11's inlined CLI::detail::split here.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
@@ -21,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +34,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/key_source.h"
 #include "src/cli/mountpoint.h"
+#include "src/cli/report.h"
 #include "src/cli/reverse_setup.h"
 #include "src/fs/reverse_view.h"
 #include "src/util/exit_codes.h"
@@ -39,6 +45,7 @@ namespace encfsr::cli {
 namespace {
 
 struct RunArgs {
+  bool verbose = false;
   std::string config;
   std::vector<std::string> command;
   KeyOptions keys;
@@ -178,23 +185,40 @@ class MountChild {
   std::string mountpoint_;
 };
 
+// "run: COMMAND exited with status 0 after 12.3 s; it looked up N entries and read B bytes
+// (1.2 GiB) through the view": to stderr with -v, else to syslog.
+void log_summary(const std::string& program, int code, double seconds,
+                 const std::optional<ServeStats>& stats) {
+  char time_text[32];
+  std::snprintf(time_text, sizeof time_text, "%.1f", seconds);
+  std::string line = "run: " + printable_path(program) + " exited with status " +
+                     std::to_string(code) + " after " + time_text + " s; ";
+  if (stats) {
+    line += "it looked up " + std::to_string(stats->lookups) + " entries and read " +
+            std::to_string(stats->bytes_read) + " bytes (" +
+            human_bytes(static_cast<double>(stats->bytes_read)) + ") through the view";
+  } else {
+    line += "the mount process reported no counters";
+  }
+  if (util::log::verbose()) {
+    util::log::info(line);
+    return;
+  }
+  util::log::to_syslog(true);
+  util::log::info(line);
+  util::log::to_syslog(false);
+}
+
 int run_command(RunArgs& args) {
   if (args.command.empty()) throw CliError(util::kExitUsage, "no command given after --");
+  util::log::set_verbose(args.verbose);
   ReverseSetup setup = prepare_reverse(args.config, args.keys, true);
   check_fuse_device();
 
   ServeOptions serve_options;
   serve_options.max_threads = setup.config.mount.threads;
   if (setup.config.mount.allow_other) serve_options.fuse_options.emplace_back("allow_other");
-  const ViewFactory factory = [&setup]() -> std::unique_ptr<fs::View> {
-    fs::ReverseOptions options;
-    options.key_file_text = setup.key_file_text;
-    try {
-      return fs::make_reverse_view(setup.config, setup.master, std::move(options));
-    } catch (const std::runtime_error& e) {
-      throw CliError(util::kExitIo, e.what());
-    }
-  };
+  const ViewFactory factory = reverse_view_factory(setup, false);
 
   SignalForwarding forwarding;
   TempDir dir;
@@ -203,6 +227,9 @@ int run_command(RunArgs& args) {
   if (::pipe2(fds, O_CLOEXEC) != 0) throw CliError(util::kExitInternal, "cannot create a pipe");
   util::UniqueFd read_end(fds[0]);
   util::UniqueFd write_end(fds[1]);
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw CliError(util::kExitInternal, "cannot create a pipe");
+  util::UniqueFd stats_read(fds[0]);
+  util::UniqueFd stats_write(fds[1]);
   const pid_t parent = ::getpid();
   std::fflush(nullptr);
   const pid_t mount_pid = ::fork();
@@ -213,6 +240,8 @@ int run_command(RunArgs& args) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(util::kExitInternal);
     read_end.reset();
+    stats_read.reset();
+    serve_options.stats_fd = stats_write.release();
     int code = util::kExitInternal;
     try {
       code = serve(factory, dir.path(), serve_options, write_end.release());
@@ -224,6 +253,7 @@ int run_command(RunArgs& args) {
   }
   ::setpgid(mount_pid, mount_pid);  // also done by the child; whichever runs first
   write_end.reset();
+  stats_write.reset();
   MountChild mount(mount_pid, dir.path());
 
   const ReadyReport report = wait_ready(read_end.get(), mount_pid);
@@ -245,6 +275,7 @@ int run_command(RunArgs& args) {
   argv.push_back(nullptr);
 
   std::fflush(nullptr);
+  const auto started = std::chrono::steady_clock::now();
   const pid_t command_pid = ::fork();
   if (command_pid < 0) throw CliError(util::kExitInternal, "cannot fork the command");
   if (command_pid == 0) {
@@ -260,7 +291,10 @@ int run_command(RunArgs& args) {
   const pid_t got = wait_child(command_pid, &status, 0);
   g_command_pid = 0;
   const int code = got == command_pid ? status_to_code(status) : util::kExitInternal;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   mount.stop();
+  log_summary(args.command.front(), code, seconds, read_serve_stats(stats_read.get()));
   return code;
 }
 
@@ -272,7 +306,10 @@ CommandRunner add_run(CLI::App& app) {
       "run",
       "Mount the encrypted view of CONFIG on a private temporary directory, run COMMAND with "
       "every {} replaced by that directory, unmount, and exit with COMMAND's status "
-      "(128+N if it was killed by signal N).");
+      "(128+N if it was killed by signal N). Prints nothing of its own on success; a one-line "
+      "summary (entries looked up, bytes read, time) goes to syslog, or to stderr with -v.");
+  command->add_flag("-v,--verbose", args->verbose,
+                    "print the mount, the unmount and the summary on stderr instead of syslog");
   command->add_option("CONFIG", args->config, "configuration file")->required();
   command->add_option("COMMAND", args->command, "command and arguments, after --")->required();
   add_key_options(*command, args->keys, true);

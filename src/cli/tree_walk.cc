@@ -94,6 +94,34 @@ void walk(fs::View& view, const WalkNode& node, TreeVisitor& visitor, const Dama
   }
 }
 
+namespace {
+
+class TotalsCounter : public TreeVisitor {
+ public:
+  explicit TotalsCounter(TreeTotals& totals) : totals_(totals) {}
+  bool enter_directory(const WalkNode& dir) override {
+    if (!dir.path.empty()) ++totals_.entries;
+    return true;
+  }
+  void leave_directory(const WalkNode&) override {}
+  void file(const WalkNode& node) override {
+    ++totals_.entries;
+    totals_.bytes += static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
+  }
+  void symlink(const WalkNode&) override { ++totals_.entries; }
+  void walk_error(std::string_view, int) override {}
+
+ private:
+  TreeTotals& totals_;
+};
+
+}  // namespace
+
+void add_tree_totals(fs::View& view, const WalkNode& node, TreeTotals& totals) {
+  TotalsCounter counter(totals);
+  walk(view, node, counter, nullptr);
+}
+
 util::Result<WalkNode> root_node(fs::View& view) {
   auto attr = view.getattr(fs::kRootIno);
   if (!attr) return util::Errno{attr.error()};
@@ -168,9 +196,14 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
     return outcome.consumer_error == 0;
   };
 
+  const std::size_t mark = report.events();
   auto opened = view.open(node.ino);
   if (!opened) {
-    record("unreadable", std::nullopt);
+    // The view reports what it finds wrong itself (size, type, an empty file's block).
+    if (opened.error() != EIO || !report.damaged_since(mark, node.path)) {
+      record("unreadable", std::nullopt);
+    }
+    outcome.damaged = true;
     return outcome;
   }
   fs::OpenFile& file = **opened;

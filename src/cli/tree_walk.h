@@ -52,6 +52,14 @@ class TreeVisitor {
 // job), visiting `node` itself first. `report` (may be null) provides the damage marks.
 void walk(fs::View& view, const WalkNode& node, TreeVisitor& visitor, const DamageReport* report);
 
+// What a walk of a subtree will visit, for the progress line: entries (the subtree's root
+// counted unless it is the view's root) and the files' st_size. Lookups and getattr only.
+struct TreeTotals {
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+void add_tree_totals(fs::View& view, const WalkNode& node, TreeTotals& totals);
+
 // The root directory as a node (getattr of fs::kRootIno).
 util::Result<WalkNode> root_node(fs::View& view);
 

@@ -14,6 +14,7 @@ namespace {
 struct UmountArgs {
   std::string mountpoint;
   bool lazy = false;
+  bool lazy_if_busy = false;
 };
 
 int run_umount(const UmountArgs& args) {
@@ -21,7 +22,8 @@ int run_umount(const UmountArgs& args) {
   if (!is_fuse_mount(mountpoint)) {
     throw CliError(util::kExitMountpoint, mountpoint + " is not a FUSE mount point");
   }
-  const std::string why = unmount(mountpoint, args.lazy);
+  std::string why = unmount(mountpoint, args.lazy);
+  if (!why.empty() && !args.lazy && args.lazy_if_busy) why = unmount(mountpoint, true);
   if (!why.empty()) {
     throw CliError(util::kExitFuse, "cannot unmount " + mountpoint + ": " + why +
                                         (args.lazy ? "" : " (-z unmounts lazily)"));
@@ -38,6 +40,9 @@ CommandRunner add_umount(CLI::App& app) {
   command->add_option("MOUNTPOINT", args->mountpoint, "where the view is mounted")->required();
   command->add_flag("-z,--lazy", args->lazy,
                     "detach now, clean up when the mount is no longer busy");
+  command->add_flag("--lazy-if-busy", args->lazy_if_busy,
+                    "unmount, or if that fails (the view is busy) detach lazily as with -z "
+                    "(for service managers: the daemon ends once the last file is closed)");
   return [args]() { return run_umount(*args); };
 }
 

@@ -30,8 +30,8 @@ constexpr std::size_t kChunkSize = 1024 * 1024;
 
 class Verifier : public TreeVisitor {
  public:
-  Verifier(fs::View& view, DamageReport& report)
-      : view_(view), report_(report), buffer_(kChunkSize) {}
+  Verifier(fs::View& view, DamageReport& report, ProgressBar& progress)
+      : view_(view), report_(report), progress_(progress), buffer_(kChunkSize) {}
 
   bool enter_directory(const WalkNode& dir) override {
     if (!dir.path.empty()) count(stats_.directories);
@@ -43,7 +43,12 @@ class Verifier : public TreeVisitor {
     count(stats_.files);
     stats_.bytes += static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
     (void)read_file(view_, node, buffer_, report_, /*stop_at_damage=*/false,
-                    [](std::span<const std::uint8_t>) { return 0; });
+                    [this](std::span<const std::uint8_t> data) {
+                      progress_bytes_ += data.size();
+                      progress_.update(stats_.entries, progress_bytes_);
+                      return 0;
+                    });
+    progress_.update(stats_.entries, progress_bytes_);
   }
 
   void symlink(const WalkNode& node) override {
@@ -71,10 +76,13 @@ class Verifier : public TreeVisitor {
   void count(std::uint64_t& kind) {
     ++kind;
     ++stats_.entries;
+    progress_.update(stats_.entries, progress_bytes_);
   }
 
   fs::View& view_;
   DamageReport& report_;
+  ProgressBar& progress_;
+  std::uint64_t progress_bytes_ = 0;
   std::vector<std::uint8_t> buffer_;
   VerifyStats stats_;
 };
@@ -132,8 +140,8 @@ void check_copy_key_file(const std::filesystem::path& cipher_dir, const CopyOpti
 
 }  // namespace
 
-VerifyStats verify_view(fs::View& view, DamageReport& report) {
-  Verifier verifier(view, report);
+VerifyStats verify_view(fs::View& view, DamageReport& report, ProgressBar& progress) {
+  Verifier verifier(view, report, progress);
   auto root = root_node(view);
   if (!root) {
     DamageRecord damage;
@@ -143,7 +151,13 @@ VerifyStats verify_view(fs::View& view, DamageReport& report) {
     return verifier.stats();
   }
   walk(view, *root, verifier, &report);
+  progress.finish();
   return verifier.stats();
+}
+
+VerifyStats verify_view(fs::View& view, DamageReport& report) {
+  ProgressBar none(stderr, false, 0, 0);
+  return verify_view(view, report, none);
 }
 
 std::string verify_summary(const VerifyStats& stats, std::size_t damaged) {
@@ -170,6 +184,7 @@ CommandRunner add_verify(CLI::App& app) {
     std::string cipher_dir;
     bool json = false;
     bool quiet = false;
+    int progress = 0;  // --progress 1, --no-progress -1
   };
   auto state = std::make_shared<State>();
   CLI::App* command = app.add_subcommand(
@@ -180,7 +195,11 @@ CommandRunner add_verify(CLI::App& app) {
   command->add_flag("--json", state->json,
                     "Print one JSON object: entries, files, directories, symlinks, bytes and the "
                     "damaged entries (path, cipher_path, kind, block)");
-  command->add_flag("-q,--quiet", state->quiet, "Print nothing; the exit status tells");
+  command->add_flag("-q,--quiet", state->quiet,
+                    "Print nothing (not even progress unless --progress); the exit status tells");
+  command->add_flag("--progress,!--no-progress", state->progress,
+                    "Show progress on stderr (entries and bytes checked, rate, time left); "
+                    "default: only when stderr is a terminal");
   command->add_option("CIPHERDIR", state->cipher_dir, "The ciphertext copy")->required();
 
   return [state]() -> int {
@@ -194,7 +213,15 @@ CommandRunner add_verify(CLI::App& app) {
     view_options.on_damage = report.sink();
     std::unique_ptr<fs::View> view =
         fs::make_decrypt_view(std::move(copy.root), copy.master, view_options);
-    const VerifyStats stats = verify_view(*view, report);
+    const bool show_progress =
+        state->progress > 0 || (!state->quiet && progress_wanted(state->progress));
+    TreeTotals totals;
+    if (show_progress) {
+      auto root = root_node(*view);
+      if (root) add_tree_totals(*view, *root, totals);
+    }
+    ProgressBar progress(stderr, show_progress, totals.entries, totals.bytes);
+    const VerifyStats stats = verify_view(*view, report, progress);
     view.reset();
 
     const std::vector<DamageRecord> damaged = report.records();

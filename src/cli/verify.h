@@ -21,6 +21,9 @@ struct VerifyStats {
   std::uint64_t bytes = 0;  // plaintext bytes of the files (st_size)
 };
 
+// `progress` (may be disabled) is updated as entries and bytes are checked.
+VerifyStats verify_view(fs::View& view, DamageReport& report, ProgressBar& progress);
+// The same without progress.
 VerifyStats verify_view(fs::View& view, DamageReport& report);
 
 // "entries N (files F, directories D, symlinks S), B bytes: clean" or "...: D damaged".

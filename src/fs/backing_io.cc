@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 
+#include "src/util/open_file.h"
 #include "src/util/unique_fd.h"
 
 namespace encfsr::fs {
@@ -69,16 +70,22 @@ mode_t entry_type(int dir_fd, const RawEntry& entry) {
       return 0;  // sockets, FIFOs, devices: not part of a view
   }
   struct stat st {};
-  if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    // Gone: not listed. Any other failure (a directory that may be listed but not searched):
+    // listed as a file, so that the tool's own lookup of it reports the errno.
+    return errno == ENOENT ? 0 : S_IFREG;
+  }
   const mode_t type = st.st_mode & S_IFMT;
   return (type == S_IFDIR || type == S_IFREG || type == S_IFLNK) ? type : 0;
 }
 
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit) {
-  util::UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return util::last_errno();
+  auto file = util::open_regular(dir_fd, name.c_str(), O_NOFOLLOW, EINVAL);
+  if (!file) return util::Errno{file.error() == ELOOP ? EINVAL : file.error()};
+  if (static_cast<std::uint64_t>(file->st.st_size) > limit) return util::Errno{EFBIG};
   std::string out(limit + 1, '\0');
-  auto n = pread_full(fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
+  auto n =
+      pread_full(file->fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
   if (!n) return util::Errno{n.error()};
   if (*n > limit) return util::Errno{EFBIG};
   out.resize(*n);

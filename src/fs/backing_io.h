@@ -27,10 +27,13 @@ struct RawEntry {
 // The entries of directory `dir_fd` (not consumed; "." and ".." left out).
 util::Result<std::vector<RawEntry>> read_dir(int dir_fd);
 
-// The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say.
+// The S_IFMT type of an entry from its d_type, asking fstatat when the fs does not say; 0 for
+// an entry that is not part of a view (socket, FIFO, device) or is gone; S_IFREG when fstatat
+// fails otherwise (the entry stays listed and its lookup reports the error).
 mode_t entry_type(int dir_fd, const RawEntry& entry);
 
-// A file's contents, at most `limit` bytes (EFBIG if larger).
+// A regular file's contents, at most `limit` bytes (EFBIG if larger; EINVAL for anything but a
+// regular file, a symlink included). Never blocks on a FIFO.
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
 

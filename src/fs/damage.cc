@@ -16,6 +16,8 @@ const char* describe(DamageKind kind) noexcept {
       return "symlink target fails authentication";
     case DamageKind::kUnreadable:
       return "unreadable";
+    case DamageKind::kType:
+      return "not a file, directory or symlink";
   }
   return "damaged";
 }

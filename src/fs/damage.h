@@ -17,6 +17,7 @@ enum class DamageKind {
   kSize,        // a ciphertext size no encoder produces (truncated or extended)
   kLink,        // a symlink target failed authentication
   kUnreadable,  // an I/O error reading the copy
+  kType,        // a FIFO, socket or device where a file, directory or symlink belongs
 };
 const char* describe(DamageKind kind) noexcept;
 

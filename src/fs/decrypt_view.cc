@@ -21,6 +21,7 @@
 #include "src/fs/dir_fd_cache.h"
 #include "src/fs/inode_table.h"
 #include "src/util/log.h"
+#include "src/util/open_file.h"
 
 namespace encfsr::fs {
 namespace {
@@ -115,6 +116,7 @@ class DecryptView final : public View {
         content_(keys_),
         names_(keys_, options.names),
         timeout_(options.timeout),
+        lenient_sizes_(options.lenient_sizes),
         report_(std::move(options.on_damage)),
         table_(crypto::root_id(keys_)),
         dirs_(32, std::chrono::hours(24 * 365)) {}
@@ -154,7 +156,7 @@ class DecryptView final : public View {
       table_.forget(*ino, 1);
       return Errno{attr.error()};
     }
-    return Entry{*ino, *attr};
+    return Entry{*ino, 0, *attr};
   }
 
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
@@ -200,7 +202,6 @@ class DecryptView final : public View {
       if (dir->kind == NodeKind::kRoot && e.name == crypto::kKeyFileName) continue;
       if (crypto::NameCipher::is_side_file(e.name)) continue;
       const mode_t type = entry_type((*fd)->get(), e);
-      if (type == 0) continue;
       std::string full = e.name;
       if (crypto::NameCipher::is_long_form(e.name)) {
         auto side = read_small_file((*fd)->get(), e.name + std::string(crypto::kSideFileSuffix),
@@ -216,6 +217,11 @@ class DecryptView final : public View {
         report_(Damage{DamageKind::kName, join_rel(dir->rel, e.name), {}, 0});
         continue;
       }
+      if (type == 0) {  // a FIFO, socket or device under a valid name: never opened
+        report_(
+            Damage{DamageKind::kType, join_rel(dir->rel, e.name), join_rel(dir->extra, plain), 0});
+        continue;
+      }
       const crypto::NodeId id = crypto::child_id(keys_, dir->id, plain);
       out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type});
     }
@@ -229,17 +235,25 @@ class DecryptView final : public View {
     if (n->type != S_IFREG) return Errno{n->type == S_IFDIR ? EISDIR : ELOOP};
     auto dir = dirs_.open(root_, "", split_parent(n->rel).first);
     if (!dir) return Errno{dir.error()};
-    util::UniqueFd fd(::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return util::last_errno();
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return util::last_errno();
-    if (!S_ISREG(st.st_mode)) return Errno{ENOENT};
-    const auto size = static_cast<std::uint64_t>(st.st_size);
     Damage where{DamageKind::kBlock, n->rel, n->extra, 0};
+    // Never blocks: a FIFO or device planted in the copy is damage, not a hang.
+    auto file = util::open_regular((*dir)->get(), n->name.c_str(), O_NOFOLLOW, EIO);
+    if (!file) {
+      if (file.error() == EIO) {
+        Damage d = where;
+        d.kind = DamageKind::kType;
+        report_(d);
+      }
+      return Errno{file.error()};
+    }
+    util::UniqueFd fd = std::move(file->fd);
+    const auto size = static_cast<std::uint64_t>(file->st.st_size);
     if (!crypto::plain_size(size)) {
+      // A size no encoder produces: cut or extended. Only a salvage reads what is left.
       Damage d = where;
       d.kind = DamageKind::kSize;
       report_(d);
+      if (!lenient_sizes_) return Errno{EIO};
     } else if (size == crypto::kTagSize) {
       // An empty file is one empty last block. Nobody ever reads it (st_size is 0), so check it
       // here: an empty file swapped in from another path must not pass as this one.
@@ -286,6 +300,7 @@ class DecryptView final : public View {
   crypto::ContentCipher content_;
   crypto::NameCipher names_;
   double timeout_;
+  bool lenient_sizes_;
   Reporter report_;
   InodeTable table_;
   DirFdCache dirs_;

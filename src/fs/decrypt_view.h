@@ -3,7 +3,8 @@
 // The copy's root holds the encrypted source directories and usually "encfsr.key" (never
 // shown). Names that fail authentication are hidden and reported; long-name side files are
 // consumed; a damaged block makes reads touching it fail with EIO and is reported, the other
-// blocks stay readable.
+// blocks stay readable. A file of impossible size, or a FIFO or device where a file belongs,
+// fails to open with EIO. No open blocks.
 #pragma once
 
 #include <memory>
@@ -20,6 +21,9 @@ struct DecryptOptions {
   crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
   double timeout = 3600.0;  // entry and attribute cache timeout: the copy is static
   DamageSink on_damage;     // receives every damage found; if empty, damage is logged
+  // A file of a size no encoder produces (cut, extended, empty) is opened with its whole
+  // blocks readable (restore --salvage); otherwise its open fails with EIO.
+  bool lenient_sizes = false;
 };
 
 std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root, const crypto::MasterKey& master,

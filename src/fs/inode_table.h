@@ -51,18 +51,42 @@ class InodeTable {
   std::optional<Node> get(Ino ino) const;
   // The node of a looked-up inode, or ESTALE for one the kernel has forgotten.
   util::Result<Node> find(Ino ino) const;
-  // Records the size and mtime a file had when opened; true if they equal the previous open's
-  // (the kernel may then keep its page cache: keep_cache).
-  bool note_open(Ino ino, std::uint64_t size, std::int64_t mtime_ns);
+  // The size an attribute reply for regular file `ino` shows, `current` being its size in the
+  // backing tree now: while the file is open, the size its open files are sealed at (so the
+  // kernel never cuts a read inside a sealed block), else `current`. Remembered as reported.
+  std::uint64_t reply_size(Ino ino, std::uint64_t current);
+
+  // What an open of regular file `ino`, whose fstat is `st`, serves: the size it is sealed at
+  // (the size last reported to the kernel, unless the file is smaller now: a file that grew
+  // since the tool's stat is served whole at that size) and whether the kernel may keep its
+  // page cache (same device, inode, size, mtime and ctime and sealed size as the last open).
+  // Counts the open until note_close.
+  struct OpenPlan {
+    std::uint64_t seal_size = 0;
+    bool keep_cache = false;
+  };
+  OpenPlan note_open(Ino ino, const struct stat& st);
+  void note_close(Ino ino) noexcept;
   std::size_t size() const;
 
  private:
+  // The identity of a backing file's contents, as far as stat can tell.
+  struct Version {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    std::uint64_t seal_size = 0;
+    bool operator==(const Version&) const = default;
+  };
   struct Slot {
     Node node;
     std::uint64_t lookups = 0;
-    bool opened = false;
-    std::uint64_t open_size = 0;
-    std::int64_t open_mtime_ns = 0;
+    std::optional<std::uint64_t> reported_size;
+    std::uint32_t open_files = 0;
+    std::uint64_t open_seal_size = 0;
+    std::optional<Version> last_open;
   };
   mutable std::mutex mutex_;
   std::unordered_map<Ino, Slot> slots_;

@@ -2,8 +2,19 @@
 //
 // Consistency over a live tree: nothing is cached but what the kernel looked up (parent +
 // relative path per inode) and a few directory fds that expire after a second. Every answer is
-// computed from the source as it is now; a file is sealed block by block from the bytes read
-// in that same request, so a block always authenticates exactly the plaintext it carries.
+// computed from the source as it is now, with three exceptions that keep what a backup tool
+// copies authentic:
+// - an open file is sealed at one size for its whole life: the size last reported to the kernel
+//   (a file that grew since the tool's stat is served whole at the size the tool saw), and
+//   attribute replies show that size while it is open, so the kernel never cuts a block;
+// - every block an open file hands out comes from one seal (served_blocks.h): a request for the
+//   rest of a block cut by an earlier request gets that earlier seal, and a block that would
+//   differ from one handed out before gives EIO;
+// - the kernel keeps its page cache only for a file provably unchanged since the last open
+//   (device, inode, size, mtime, ctime), and generation numbers change with the backing inode.
+// No open can block (FIFOs: util/open_file.h) and the view never enters its own mountpoint or
+// another encfsr view (mount_guard.h). An entry the daemon cannot read is still listed, so the
+// tool gets the errno for it instead of silently missing it.
 #include "src/fs/reverse_view.h"
 
 #include <fcntl.h>
@@ -15,6 +26,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "config/exclude_rules.h"
@@ -24,7 +37,10 @@
 #include "src/fs/backing_io.h"
 #include "src/fs/dir_fd_cache.h"
 #include "src/fs/inode_table.h"
+#include "src/fs/mount_guard.h"
+#include "src/fs/served_blocks.h"
 #include "src/util/log.h"
+#include "src/util/open_file.h"
 
 namespace encfsr::fs {
 namespace {
@@ -59,15 +75,36 @@ struct Child {
   std::uint32_t tier = 0;
 };
 
-// A regular source file, sealed on read.
+// Generation of an entry bound to backing inode `st` (see Entry::generation).
+std::uint32_t generation_of(const struct stat& st) {
+  std::uint64_t x = (static_cast<std::uint64_t>(st.st_dev) << 32) ^ st.st_ino;
+  x = (x ^ (x >> 31)) * 0x9e3779b97f4a7c15ULL;  // mix, so that nearby inodes differ widely
+  return static_cast<std::uint32_t>(x ^ (x >> 32));
+}
+
+// A regular source file, sealed on read at the size fixed at open (see the file comment).
 class EncryptingFile final : public OpenFile {
  public:
-  EncryptingFile(util::UniqueFd fd, std::uint64_t size, const crypto::NodeId& id,
-                 const crypto::ContentCipher* cipher, bool keep)
-      : fd_(std::move(fd)), size_(size), id_(id), cipher_(cipher), keep_(keep) {}
+  EncryptingFile(util::OpenedFile file, std::uint64_t size, const crypto::NodeId& id,
+                 const crypto::ContentCipher* cipher, bool keep, InodeTable& table, Ino ino)
+      : fd_(std::move(file.fd)),
+        opened_(file.st),
+        size_(size),
+        id_(id),
+        cipher_(cipher),
+        keep_(keep),
+        table_(table),
+        ino_(ino) {}
+  EncryptingFile(const EncryptingFile&) = delete;
+  EncryptingFile& operator=(const EncryptingFile&) = delete;
+  ~EncryptingFile() override { table_.note_close(ino_); }
 
   Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override {
-    if (cipher_ == nullptr) return pread_full(fd_.get(), buf, offset);  // --plain
+    if (cipher_ == nullptr) {  // --plain: the bytes as they are, up to the size fixed at open
+      if (offset >= size_) return std::size_t{0};
+      return pread_full(fd_.get(), buf.first(std::min<std::uint64_t>(buf.size(), size_ - offset)),
+                        offset);
+    }
     const std::uint64_t total = crypto::cipher_size(size_);
     if (offset >= total || buf.empty()) return std::size_t{0};
     const std::uint64_t length = std::min<std::uint64_t>(buf.size(), total - offset);
@@ -94,17 +131,35 @@ class EncryptingFile final : public OpenFile {
     }
     const std::size_t skip = static_cast<std::size_t>(offset - cipher_begin);
     const std::size_t n = static_cast<std::size_t>(length);
+    if (!served_.reconcile(blocks.first, sealed, skip, skip + n, [this] { return changed(); })) {
+      util::log::debug("read: a block changed since this open handed it out; EIO");
+      return Errno{EIO};
+    }
     std::memcpy(buf.data(), sealed.data() + skip, n);
     return n;
   }
   bool keep_cache() const noexcept override { return keep_; }
 
  private:
+  // Whether the source file may have changed since the open.
+  bool changed() const {
+    struct stat now {};
+    if (::fstat(fd_.get(), &now) != 0) return true;
+    return now.st_size != opened_.st_size || now.st_mtim.tv_sec != opened_.st_mtim.tv_sec ||
+           now.st_mtim.tv_nsec != opened_.st_mtim.tv_nsec ||
+           now.st_ctim.tv_sec != opened_.st_ctim.tv_sec ||
+           now.st_ctim.tv_nsec != opened_.st_ctim.tv_nsec;
+  }
+
   util::UniqueFd fd_;
+  struct stat opened_;
   std::uint64_t size_;
   crypto::NodeId id_;
   const crypto::ContentCipher* cipher_;
   bool keep_;
+  InodeTable& table_;
+  Ino ino_;
+  ServedBlocks served_;
 };
 
 class ReverseView final : public View {
@@ -113,6 +168,8 @@ class ReverseView final : public View {
       : plain_(options.plain),
         key_in_view_(config.key_in_view && !options.plain && !options.key_file_text.empty()),
         key_text_(std::move(options.key_file_text)),
+        key_uid_(options.key_uid),
+        key_gid_(options.key_gid),
         one_file_system_(config.one_file_system),
         entry_timeout_(config.mount.entry_timeout),
         attr_timeout_(config.mount.attr_timeout),
@@ -120,7 +177,8 @@ class ReverseView final : public View {
                             : std::make_unique<crypto::KeySet>(master)),
         root_id_(crypto::root_id(*keys_)),
         table_(root_id_),
-        dirs_(32, std::chrono::seconds(1)) {
+        dirs_(32, std::chrono::seconds(1)),
+        guard_(options.mountpoint) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
     std::uint32_t index = 0;
@@ -250,22 +308,17 @@ class ReverseView final : public View {
     if (n->type != S_IFREG) return Errno{n->type == S_IFDIR ? EISDIR : ELOOP};
     auto dir = parent_fd(*n);
     if (!dir) return Errno{dir.error()};
-    int fd =
-        ::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-    if (fd < 0 && errno == EPERM) {
-      fd = ::openat((*dir)->get(), n->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    // Replaced since the lookup by something else (a FIFO, a directory, a link): ENOENT, and
+    // the kernel looks the name up again.
+    auto file = util::open_regular((*dir)->get(), n->name.c_str(), O_NOFOLLOW | O_NOATIME, ENOENT);
+    if (!file && file.error() == EPERM) {  // O_NOATIME on a file we do not own
+      file = util::open_regular((*dir)->get(), n->name.c_str(), O_NOFOLLOW, ENOENT);
     }
-    if (fd < 0) return Errno{errno == ELOOP ? ENOENT : errno};
-    util::UniqueFd owned(fd);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return util::last_errno();
-    if (!S_ISREG(st.st_mode)) return Errno{ENOENT};  // replaced since the lookup
-    const std::int64_t mtime_ns =
-        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    const bool keep = table_.note_open(ino, static_cast<std::uint64_t>(st.st_size), mtime_ns);
-    return std::unique_ptr<OpenFile>(
-        std::make_unique<EncryptingFile>(std::move(owned), static_cast<std::uint64_t>(st.st_size),
-                                         n->id, plain_ ? nullptr : content_.get(), keep));
+    if (!file) return Errno{file.error() == ELOOP ? ENOENT : file.error()};
+    const InodeTable::OpenPlan plan = table_.note_open(ino, file->st);
+    return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
+        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), plan.keep_cache,
+        table_, ino));
   }
 
  private:
@@ -281,7 +334,7 @@ class ReverseView final : public View {
       table_.forget(*ino, 1);
       return Errno{st.error()};
     }
-    return Entry{*ino, *st};
+    return Entry{*ino, known != nullptr ? generation_of(*known) : 0, *st};
   }
 
   // The plaintext name behind a name of the view, in directory `dir`.
@@ -317,29 +370,36 @@ class ReverseView final : public View {
                       one_file_system_ ? &tier.dev : nullptr);
   }
 
-  // Whether an entry of a source is part of the view.
+  // Whether an entry of a source is part of the view. `st` is the entry's lstat when the
+  // caller has it. An entry the daemon cannot inspect (permissions, I/O errors) is admitted:
+  // the tool then gets the errno when it looks closer, instead of silently missing the entry.
   bool admitted(const SourceState& src, const Tier& tier, int dir_fd, const std::string& rel,
-                const std::string& name, mode_t type) const {
+                const std::string& name, mode_t type, const struct stat* st) const {
     if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) return false;
     if (!src.rules.empty() && src.rules.excluded(rel, type == S_IFDIR)) return false;
-    if (type == S_IFDIR && (one_file_system_ || src.exclude_caches)) {
+    if (type == S_IFDIR && one_file_system_) {
+      struct stat own {};
+      if (st == nullptr) {
+        if (::fstatat(dir_fd, name.c_str(), &own, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0) {
+          return errno != ENOENT;
+        }
+        st = &own;
+      }
+      if (st->st_dev != tier.dev) return false;
+    }
+    if (type == S_IFDIR && src.exclude_caches) {
       util::UniqueFd sub(
           ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub) return false;
-      if (one_file_system_) {
-        struct stat st {};
-        if (::fstat(sub.get(), &st) != 0 || st.st_dev != tier.dev) return false;
-      }
-      if (src.exclude_caches) {
-        auto tag = read_small_file(sub.get(), std::string(kCacheDirTag), 4096);
-        if (tag && tag->compare(0, kCacheDirSignature.size(), kCacheDirSignature) == 0) {
-          return false;
-        }
+      if (!sub) return errno != ENOENT && errno != ENOTDIR;
+      // A tag that is not a regular file (a FIFO, say) never marks a cache.
+      auto tag = read_small_file(sub.get(), std::string(kCacheDirTag), 4096);
+      if (tag && tag->compare(0, kCacheDirSignature.size(), kCacheDirSignature) == 0) {
+        return false;
       }
     }
     if (type == S_IFLNK && !plain_) {
       auto target = read_link(dir_fd, name);
-      if (!target) return false;
+      if (!target) return target.error() != ENOENT && target.error() != EINVAL;
       if (target->size() > crypto::max_link_target()) {
         util::log::warning("symlink " + util::log::name(rel) +
                            ": target too long to encrypt; left out of the view");
@@ -349,8 +409,34 @@ class ReverseView final : public View {
     return true;
   }
 
+  // Whether entry `name` of source directory `dir_fd` is the view's own mountpoint or another
+  // encfsr view (never touched: see mount_guard.h). `dir_stat` caches the directory's fstat.
+  bool guarded(int dir_fd, std::string_view name, std::optional<struct stat>& dir_stat) const {
+    if (guard_.empty()) return false;
+    if (!dir_stat) {
+      struct stat st {};
+      if (::fstat(dir_fd, &st) != 0) return false;
+      dir_stat = st;
+    }
+    return guard_.hides(*dir_stat, name);
+  }
+
+  // The directory `rel` of one tier; nullptr when the tier lacks it (ENOENT, ENOTDIR), an
+  // errno for any other failure (reported, never taken for an absent directory).
+  Result<SharedFd> tier_dir(const Tier& tier, const std::string& rel) {
+    auto fd = dirs_.open(tier.root, tier.tag, rel, one_file_system_ ? &tier.dev : nullptr);
+    if (!fd) {
+      if (fd.error() == ENOENT || fd.error() == ENOTDIR || fd.error() == EXDEV) {
+        return SharedFd{};
+      }
+      return Errno{fd.error()};
+    }
+    return fd;
+  }
+
   // The plaintext children of a directory node: sources at the root, else the union of the
-  // directory's tiers (first tier wins on a clash), filtered.
+  // directory's tiers, filtered. The first tier holding a name decides for it: a name that
+  // tier does not admit is not in the view, whatever later tiers hold (lookups agree).
   Result<std::vector<Child>> children_of(const Node& dir) {
     std::vector<Child> out;
     if (dir.kind == NodeKind::kRoot) {
@@ -359,37 +445,37 @@ class ReverseView final : public View {
     }
     const SourceState& src = sources_[dir.source];
     std::map<std::string, Child> merged;
+    std::set<std::string> shadowed;  // held by an earlier tier, not admitted there
     bool any = false;
-    int last_error = ENOENT;
     for (std::uint32_t t = 0; t < src.tiers.size(); ++t) {
       const Tier& tier = src.tiers[t];
-      auto fd = dirs_.open(tier.root, tier.tag, dir.rel, one_file_system_ ? &tier.dev : nullptr);
-      if (!fd) {
-        last_error = fd.error();
-        continue;
-      }
+      auto fd = tier_dir(tier, dir.rel);
+      if (!fd) return Errno{fd.error()};
+      if (!*fd) continue;
       auto entries = read_dir((*fd)->get());
-      if (!entries) {
-        last_error = entries.error();
-        continue;
-      }
+      if (!entries) return Errno{entries.error()};
       any = true;
+      std::optional<struct stat> dir_stat;
       for (auto& e : *entries) {
-        if (merged.count(e.name) != 0) continue;
-        const mode_t type = entry_type((*fd)->get(), e);
+        if (merged.count(e.name) != 0 || shadowed.count(e.name) != 0) continue;
         const std::string rel = join_rel(dir.rel, e.name);
-        if (!admitted(src, tier, (*fd)->get(), rel, e.name, type)) continue;
+        const mode_t type =
+            guarded((*fd)->get(), e.name, dir_stat) ? 0 : entry_type((*fd)->get(), e);
+        if (!admitted(src, tier, (*fd)->get(), rel, e.name, type, nullptr)) {
+          if (src.tiers.size() > 1) shadowed.insert(e.name);
+          continue;
+        }
         merged.emplace(e.name, Child{e.name, type, t});
       }
     }
-    if (!any) return Errno{last_error};
+    if (!any) return Errno{ENOENT};
     out.reserve(merged.size());
     for (auto& [name, child] : merged) out.push_back(std::move(child));
     return out;
   }
 
   // Finds plaintext `name` in directory `dir` (inode `dir_ino`); `st` gets a backed entry's
-  // lstat.
+  // lstat. The first tier holding the name decides, as in children_of.
   Result<Node> find_child(const Node& dir, Ino dir_ino, const std::string& name, struct stat& st) {
     if (dir.kind == NodeKind::kRoot) {
       for (std::uint32_t i = 0; i < sources_.size(); ++i) {
@@ -408,14 +494,17 @@ class ReverseView final : public View {
     const std::string rel = join_rel(dir.rel, name);
     for (std::uint32_t t = 0; t < src.tiers.size(); ++t) {
       const Tier& tier = src.tiers[t];
-      auto fd = dirs_.open(tier.root, tier.tag, dir.rel, one_file_system_ ? &tier.dev : nullptr);
-      if (!fd) continue;
+      auto fd = tier_dir(tier, dir.rel);
+      if (!fd) return Errno{fd.error()};
+      if (!*fd) continue;
+      std::optional<struct stat> dir_stat;
+      if (guarded((*fd)->get(), name, dir_stat)) return Errno{ENOENT};
       if (::fstatat((*fd)->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) continue;
         return util::last_errno();
       }
       const mode_t type = st.st_mode & S_IFMT;
-      if (!admitted(src, tier, (*fd)->get(), rel, name, type)) return Errno{ENOENT};
+      if (!admitted(src, tier, (*fd)->get(), rel, name, type, &st)) return Errno{ENOENT};
       Node n;
       n.kind = NodeKind::kBacked;
       n.type = type;
@@ -437,7 +526,10 @@ class ReverseView final : public View {
         st = virtual_attr(S_IFDIR | 0555, 4096);
         break;
       case NodeKind::kKeyFile:
-        st = virtual_attr(S_IFREG | 0444, key_text_.size());
+        // Only its owner may read the wrapped master key, also with allow_other.
+        st = virtual_attr(S_IFREG | 0400, key_text_.size());
+        st.st_uid = key_uid_;
+        st.st_gid = key_gid_;
         break;
       case NodeKind::kSideFile:
         st = virtual_attr(S_IFREG | 0444, n.extra.size());
@@ -464,10 +556,16 @@ class ReverseView final : public View {
 
   // The view's attributes of a backed entry, from its lstat in the source: sizes of files and
   // links are those of their ciphertext, computed (never read); hard links show as one link.
-  struct stat backed_attr(struct stat st, Ino ino) const {
-    if (!plain_ && S_ISREG(st.st_mode)) {
-      st.st_size = static_cast<off_t>(crypto::cipher_size(static_cast<std::uint64_t>(st.st_size)));
-      st.st_blocks = (st.st_size + 511) / 512;
+  // A regular file shows the size its open files are sealed at while it is open.
+  struct stat backed_attr(struct stat st, Ino ino) {
+    if (S_ISREG(st.st_mode)) {
+      const std::uint64_t size = table_.reply_size(ino, static_cast<std::uint64_t>(st.st_size));
+      if (!plain_) {
+        st.st_size = static_cast<off_t>(crypto::cipher_size(size));
+        st.st_blocks = (st.st_size + 511) / 512;
+      } else {
+        st.st_size = static_cast<off_t>(size);
+      }
     } else if (!plain_ && S_ISLNK(st.st_mode)) {
       st.st_size =
           static_cast<off_t>(crypto::encrypted_link_size(static_cast<std::size_t>(st.st_size)));
@@ -480,6 +578,8 @@ class ReverseView final : public View {
   const bool plain_;
   const bool key_in_view_;
   const std::string key_text_;
+  const uid_t key_uid_;
+  const gid_t key_gid_;
   const bool one_file_system_;
   const double entry_timeout_;
   const double attr_timeout_;
@@ -490,6 +590,7 @@ class ReverseView final : public View {
   std::vector<SourceState> sources_;
   InodeTable table_;
   DirFdCache dirs_;
+  MountGuard guard_;
 };
 
 }  // namespace

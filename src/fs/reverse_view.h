@@ -22,6 +22,13 @@ struct ReverseOptions {
   // Served as "encfsr.key" at the root when the config's key_in_view is true (ignored in
   // plain mode). Must already contain the view section.
   std::string key_file_text;
+  // Owner of encfsr.key in the view (mode 0400): the config's key file's owner, so that with
+  // allow_other no other user can read the wrapped key.
+  uid_t key_uid = 0;
+  gid_t key_gid = 0;
+  // The view's own mountpoint (absolute; empty if none): never descended into, nor into any
+  // other encfsr view mounted inside a source.
+  std::string mountpoint;
 };
 
 // Opens every source root (throws std::runtime_error naming the path if one cannot be opened).

@@ -26,6 +26,9 @@ inline constexpr Ino kRootIno = 1;
 
 struct Entry {
   Ino ino = 0;
+  // Changes when the name is bound to a different backing inode, so that the kernel drops
+  // what it cached of the old one (same inode number, different file).
+  std::uint32_t generation = 0;
   struct stat attr {};
 };
 
@@ -43,8 +46,8 @@ class OpenFile {
   // the file). EIO for a block that fails authentication (decrypt view) or a source file that
   // changed size under the read (reverse view).
   virtual util::Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) = 0;
-  // Whether the kernel may keep its page cache of this file (size and mtime unchanged since the
-  // last open).
+  // Whether the kernel may keep its page cache of this file (provably unchanged since the last
+  // open).
   virtual bool keep_cache() const noexcept { return false; }
 };
 

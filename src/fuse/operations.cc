@@ -88,7 +88,7 @@ fs::OpenFile* file_handle(const fuse_file_info* fi) {
 fuse_entry_param make_entry(const FsContext& ctx, const fs::Entry& entry) {
   fuse_entry_param e{};
   e.ino = entry.ino;
-  e.generation = 0;
+  e.generation = entry.generation;
   e.attr = entry.attr;
   e.attr.st_ino = static_cast<ino_t>(entry.ino);
   e.attr_timeout = ctx.attr_timeout;
@@ -126,6 +126,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       return;
     }
     const fuse_entry_param e = make_entry(ctx, *found);
+    ctx.lookups.fetch_add(1, std::memory_order_relaxed);
     trace_name("lookup", parent, name, 0);
     if (fuse_reply_entry(req, &e) != 0) ctx.view.forget(found->ino, 1);
   });
@@ -228,7 +229,6 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
     if (handle == nullptr || off < 0) return reply_error(req, "readdirplus", ino, EINVAL);
     std::vector<char> buf(size);
     size_t used = 0;
-    int first_error = 0;
     for (auto i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
       const fs::DirEntry& entry = handle->entries[i];
       const auto next = static_cast<off_t>(i + 1);
@@ -236,27 +236,26 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
       // that would not fit.
       const size_t need = fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
       if (need > size - used) break;
+      // An entry with ino 0 is a plain dirent: the kernel takes no reference and looks the
+      // name up itself when asked, so the attributes only give the dirent its type.
       fuse_entry_param e{};
-      if (is_dot(entry.name)) {
-        // ino 0: the kernel takes no reference; attributes only give the dirent its type.
-        e.attr.st_ino = static_cast<ino_t>(entry.ino);
-        e.attr.st_mode = S_IFDIR;
-      } else {
+      e.attr.st_ino = static_cast<ino_t>(entry.ino);
+      e.attr.st_mode = entry.type;
+      if (!is_dot(entry.name)) {
         auto found = ctx.view.lookup(ino, entry.name);
-        if (!found) {
-          // Vanished since opendir (live tree): leave it out. Another error ends this batch;
-          // if nothing was added yet, it is the reply.
-          if (found.error() == ENOENT) continue;
-          first_error = found.error();
-          break;
+        if (found) {
+          e = make_entry(ctx, *found);
+          ctx.lookups.fetch_add(1, std::memory_order_relaxed);
+        } else if (found.error() == ENOENT) {
+          continue;  // vanished since opendir (live tree)
         }
-        e = make_entry(ctx, *found);
+        // Any other error stays a plain dirent: the tool gets the errno for this name alone
+        // when it looks closer, and the entries after it are still listed.
       }
       const size_t added =
           fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e, next);
       used += added;
     }
-    if (used == 0 && first_error != 0) return reply_error(req, "readdirplus", ino, first_error);
     trace("readdirplus", ino, 0);
     fuse_reply_buf(req, buf.data(), used);
   });
@@ -303,6 +302,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     auto got = file->read(static_cast<std::uint64_t>(off), std::span(buffer.data(), want));
     if (!got) return reply_error(req, "read", ino, got.error());
     trace("read", ino, 0);
+    context(req).bytes_read.fetch_add(*got, std::memory_order_relaxed);
     fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *got);
   });
 }

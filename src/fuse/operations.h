@@ -5,6 +5,8 @@
 // answers EROFS. This header does not include <fuse_lowlevel.h>: only src/fuse/*.cc does.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -30,6 +32,11 @@ struct FsContext {
   fs::View& view;
   double entry_timeout;
   double attr_timeout;
+
+  // What the kernel asked for (the summary of `encfsr run`): entries looked up (lookup and
+  // readdirplus) and bytes answered to reads.
+  std::atomic<std::uint64_t> lookups{0};
+  std::atomic<std::uint64_t> bytes_read{0};
 
   // Open file and directory handles the kernel has not released yet. An unmount does not
   // release them, so whatever is left is freed when the session ends (and at destruction).

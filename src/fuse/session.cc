@@ -134,4 +134,6 @@ int Session::run() {
 
 void Session::exit() noexcept { fuse_session_exit(impl_->session); }
 
+const char* libfuse_version() noexcept { return fuse_pkgversion(); }
+
 }  // namespace encfsr::fuse

@@ -50,4 +50,7 @@ class Session {
 // The options passed to libfuse for a mount (exposed for tests).
 std::string mount_option_string(const SessionOptions& options);
 
+// The version of the libfuse library in use (fuse_pkgversion()), for `encfsr --version`.
+const char* libfuse_version() noexcept;
+
 }  // namespace encfsr::fuse

@@ -9,7 +9,7 @@ const char* exit_code_table() noexcept {
          "  3  configuration file missing or invalid\n"
          "  4  key file missing, unreadable, damaged, or already exists\n"
          "  5  wrong password or paper key, or no password available\n"
-         "  6  mountpoint missing, not a directory, or already mounted\n"
+         "  6  mountpoint missing, not a directory, not empty, or already mounted\n"
          "  7  FUSE unavailable or the mount failed\n"
          "  8  damage found (verify, restore): everything undamaged was restored\n"
          "  9  I/O error on a source or destination\n"

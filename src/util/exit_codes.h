@@ -10,7 +10,7 @@ enum ExitCode : int {
   kExitConfig = 3,      // configuration file missing or invalid
   kExitKeyFile = 4,     // key file missing, unreadable, damaged or already exists
   kExitPassword = 5,    // wrong password / paper key, or no password available
-  kExitMountpoint = 6,  // mountpoint missing, not a directory, or already mounted
+  kExitMountpoint = 6,  // mountpoint missing, not a directory, not empty, or already mounted
   kExitFuse = 7,        // FUSE unavailable (/dev/fuse) or the mount failed
   kExitDamage = 8,      // verify/restore found damaged entries (the rest was restored)
   kExitIo = 9,          // I/O error: source or destination unreadable/unwritable

@@ -13,6 +13,7 @@ namespace {
 
 std::atomic<bool> g_syslog{false};
 std::atomic<bool> g_debug{false};
+std::atomic<bool> g_verbose{false};
 std::atomic<bool> g_show_names{false};
 
 const char* level_text(Level level) {
@@ -60,6 +61,8 @@ void to_syslog(bool enable) {
 }
 void set_debug(bool enable) { g_debug = enable; }
 bool debug_enabled() noexcept { return g_debug.load(std::memory_order_relaxed); }
+void set_verbose(bool enable) { g_verbose = enable; }
+bool verbose() noexcept { return g_verbose.load() || g_debug.load(); }
 void set_show_names(bool enable) { g_show_names = enable; }
 
 void write(Level level, std::string_view message) {
@@ -67,6 +70,7 @@ void write(Level level, std::string_view message) {
     syslog(level_priority(level), "%.*s", static_cast<int>(message.size()), message.data());
     return;
   }
+  if (level == Level::kInfo && !verbose()) return;
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   std::fprintf(stderr, "encfsr: %s: %.*s\n", level_text(level), static_cast<int>(message.size()),

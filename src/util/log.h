@@ -1,5 +1,8 @@
 // src/util/log.h — logging to stderr (foreground) or syslog (daemon).
 //
+// On stderr, info messages are shown only when verbose (-v) or debugging: a command that went
+// well prints nothing. Syslog gets every level but debug (unless debugging).
+//
 // Plaintext names are never logged unless the user asked for it (--debug-names): call
 // log::name(plain) which returns either the name or a short keyed fingerprint of it.
 #pragma once
@@ -12,8 +15,10 @@ namespace encfsr::util::log {
 enum class Level { kDebug, kInfo, kWarning, kError };
 
 void to_syslog(bool enable);  // default: stderr
-void set_debug(bool enable);  // enable kDebug messages
+void set_debug(bool enable);  // enable kDebug messages (implies verbose)
 bool debug_enabled() noexcept;
+void set_verbose(bool enable);  // show kInfo messages on stderr
+bool verbose() noexcept;
 void set_show_names(bool enable);  // log plaintext names as they are
 void write(Level level, std::string_view message);
 

@@ -30,7 +30,7 @@
 namespace encfsr::fuse {
 namespace {
 
-constexpr fs::Ino kFile = 2, kDir = 3, kLink = 4, kGhost = 5, kBad = 7;
+constexpr fs::Ino kFile = 2, kDir = 3, kLink = 4, kGhost = 5, kBad = 7, kDenied = 8;
 constexpr std::size_t kFileSize = 3 * 1024 * 1024 + 123;
 constexpr int kDirEntries = 300;
 
@@ -50,6 +50,7 @@ class FakeView : public fs::View {
  public:
   util::Result<fs::Entry> lookup(fs::Ino parent, std::string_view name) override {
     if (name == "throw") throw std::runtime_error("model bug");
+    if (name == "denied") return util::Errno{EACCES};
     auto ino = find(parent, name);
     if (!ino) return util::Errno{ENOENT};
     ++lookups_;
@@ -92,6 +93,7 @@ class FakeView : public fs::View {
     if (dir == fs::kRootIno) {
       out.push_back({"hello.txt", kFile, S_IFREG});
       out.push_back({"dir", kDir, S_IFDIR});
+      out.push_back({"denied", kDenied, S_IFDIR});  // listed, but lookup says EACCES
       out.push_back({"link", kLink, S_IFLNK});
       out.push_back({"ghost", kGhost, S_IFREG});  // listed, but lookup says ENOENT
       out.push_back({"bad", kBad, S_IFREG});
@@ -211,6 +213,16 @@ TEST_F(FuseGlueTest, RootListingSkipsVanishedEntries) {
   struct stat st {};
   EXPECT_NE(::stat(path("ghost").c_str(), &st), 0);
   EXPECT_EQ(errno, ENOENT);
+}
+
+TEST_F(FuseGlueTest, EntryThatFailsItsLookupIsListedAndHidesNothingAfterIt) {
+  const auto names = list("");
+  EXPECT_TRUE(names.count("denied")) << "an entry the daemon cannot look up is still listed";
+  EXPECT_TRUE(names.count("link"));
+  EXPECT_TRUE(names.count("bad"));
+  struct stat st {};
+  EXPECT_NE(::stat(path("denied").c_str(), &st), 0);
+  EXPECT_EQ(errno, EACCES) << "the tool gets the errno for that name alone";
 }
 
 TEST_F(FuseGlueTest, LargeDirectoryListsEveryEntryOnce) {

@@ -161,6 +161,25 @@ class RestoreTest(RestoreCase):
                 self.assertFalse(n.startswith(".encfsr-restore"), os.path.join(dirpath, n))
         self.assertNotIn("\r", err)
 
+    def test_setuid_setgid_and_sticky_bits_in_a_copy_are_not_restored(self):
+        """Nothing in the copy authenticates a mode: a setuid-root file planted in the copy by
+        whoever holds the storage must not come back as one (as root, owners are restored)."""
+        copy = self.fresh_copy()
+        victim = os.path.join(copy, self.cipher_path(SOURCE + "/modes/ro.txt"))
+        os.chown(victim, 0, 0)
+        os.chmod(victim, 0o6777)  # after the chown, which clears setuid and setgid
+        sticky = os.path.dirname(victim)
+        os.chmod(sticky, 0o1777)
+        dest = self.dest()
+        proc = self.restore(copy, dest)
+        err = mountlib._text(proc.stderr)
+        self.assertEqual(proc.returncode, 0, err)
+        got = os.lstat(os.path.join(dest, SOURCE, "modes", "ro.txt"))
+        self.assertEqual(stat.S_IMODE(got.st_mode), 0o777)
+        self.assertEqual(stat.S_IMODE(os.lstat(os.path.join(dest, SOURCE, "modes")).st_mode),
+                         0o777)
+        self.assertIn("setuid/setgid/sticky bits of 2 entries not restored", err)
+
     def test_restore_one_path_and_a_directory(self):
         dest = self.dest()
         proc = self.restore(self.pristine, "data/sizes/s4097", "data/modes", dest)

@@ -76,7 +76,7 @@ class FakeView : public fs::View {
         ++lookups_[ino_of(child)];
         ++outstanding_;
         max_outstanding_ = std::max(max_outstanding_, outstanding_);
-        return fs::Entry{ino_of(child), attr(child)};
+        return fs::Entry{ino_of(child), 0, attr(child)};
       }
     }
     return util::Errno{ENOENT};

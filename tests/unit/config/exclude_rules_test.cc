@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -495,6 +496,17 @@ TEST(ExcludeRulesGitOracle, AgreesWithGitCheckIgnore) {
     }
   }
   EXPECT_GT(compared, 8000u);
+}
+
+TEST(ExcludeRules, DecidingPatternIsTheLastMatchIndexedInTheGivenList) {
+  // Index 1 is a comment and index 3 blank: indices still count them.
+  const ExcludeRules rules({"*.log", "# comment", "!keep.log", "", "build/"});
+  EXPECT_EQ(rules.deciding_pattern("a/b.log", false), std::optional<std::size_t>(0));
+  EXPECT_EQ(rules.deciding_pattern("a/keep.log", false), std::optional<std::size_t>(2));
+  EXPECT_FALSE(rules.excluded("a/keep.log", false));
+  EXPECT_EQ(rules.deciding_pattern("x/build", true), std::optional<std::size_t>(4));
+  EXPECT_EQ(rules.deciding_pattern("x/build", false), std::nullopt);
+  EXPECT_EQ(rules.deciding_pattern("readme.txt", false), std::nullopt);
 }
 
 }  // namespace

@@ -327,7 +327,20 @@ TEST_F(KeyFileTest, ReadKeyFile) {
     read_key_file(dir.path());
     FAIL();
   } catch (const KeyFileError& e) {
-    EXPECT_EQ(std::string(e.what()), dir.str() + ": cannot read: Is a directory");
+    EXPECT_EQ(std::string(e.what()), dir.str() + ": not a regular file");
+  }
+}
+
+// A FIFO planted as the key file of a copy is refused at once, never waited on.
+TEST_F(KeyFileTest, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const auto fifo = dir.path() / "encfsr.key";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    read_key_file(fifo);
+    FAIL();
+  } catch (const KeyFileError& e) {
+    EXPECT_EQ(std::string(e.what()), fifo.string() + ": not a regular file");
   }
 }
 

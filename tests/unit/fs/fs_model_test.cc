@@ -17,38 +17,10 @@
 #include "crypto/size_math.h"
 #include "src/fs/decrypt_view.h"
 #include "src/fs/reverse_view.h"
+#include "tests/unit/fs/fs_test_util.h"
 
 namespace encfsr::fs {
 namespace {
-
-namespace stdfs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/encfsr-fs-test.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { stdfs::remove_all(path_); }
-  const stdfs::path& path() const { return path_; }
-
- private:
-  stdfs::path path_;
-};
-
-void write_file(const stdfs::path& p, const std::string& data) {
-  std::ofstream(p, std::ios::binary) << data;
-}
-std::string read_file(const stdfs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 // Copies everything a view shows into `out`, checking st_size against the bytes read.
 void materialize(View& view, Ino dir, const stdfs::path& out) {
@@ -124,7 +96,10 @@ class FsModel : public ::testing::Test {
   }
 
   std::unique_ptr<View> reverse(bool plain = false) {
-    return make_reverse_view(config_, *master_, ReverseOptions{plain, "KEY FILE TEXT\n"});
+    ReverseOptions options;
+    options.plain = plain;
+    options.key_file_text = "KEY FILE TEXT\n";
+    return make_reverse_view(config_, *master_, std::move(options));
   }
   std::unique_ptr<View> decrypt(const stdfs::path& copy, DamageSink sink = {}) {
     util::UniqueFd fd(::open(copy.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
