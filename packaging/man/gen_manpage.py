@@ -85,7 +85,9 @@ def entry_name(name):
     out = []
     for word in name.split(" "):
         if re.match(r"^-[-\w]", word):
-            out.append(",".join(f"\\fB{esc(p)}\\fR" for p in word.split(",")))
+            # CLI11 shows a negated flag's value ("--no-progress{false}"): not part of the name.
+            flags = [re.sub(r"\{[^}]*\}$", "", p) for p in word.split(",")]
+            out.append(",".join(f"\\fB{esc(p)}\\fR" for p in flags))
         elif re.match(r"^[A-Z]", word) and word not in ("REQUIRED", "Excludes:"):
             out.append(f"\\fI{esc(word)}\\fR")
         else:

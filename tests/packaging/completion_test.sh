@@ -46,7 +46,7 @@ contains() {  # contains DESCRIPTION WORD ACTUAL-LINES
 # What the binary says: its commands, and the long options of `encfsr mount`.
 commands=$(encfsr --help | awk '/^Subcommands:$/ { s = 1; next } /^[^ ]/ { s = 0 } s && /^  [^ ]/ { print $1 }' | sort)
 mount_long=$(encfsr mount --help | awk '/^Exit codes:$/ { exit } /^  -/ { print $1 }' |
-  tr ',' '\n' | grep '^--' | sort)
+  tr ',' '\n' | sed 's/{[^}]*}$//' | grep '^--' | sort)
 [ "$(echo "$commands" | wc -l)" -ge 8 ] || { echo "FAIL - could not read the commands"; exit 1; }
 
 expect "'encfsr ' completes the commands" "$commands" "$(complete_line encfsr '')"
@@ -61,6 +61,11 @@ expect "'encfsr mount --names ' completes the encodings" "$(printf 'base32\nbase
 contains "'encfsr --decrypt --pa' completes mount's options" --password-file \
   "$(complete_line encfsr --decrypt --pa)"
 contains "'encfsr verify -' offers -q" -q "$(complete_line encfsr verify -)"
+# A negated flag is offered by its name (CLI11's help shows it as --no-progress{false}).
+if encfsr restore --help | grep -q -- '--no-progress'; then
+  expect "'encfsr restore --no-p' completes --no-progress" --no-progress \
+    "$(complete_line encfsr restore --no-p)"
+fi
 
 # Files: a configuration path, a key file option, paths after `run CONFIG --`.
 mkdir -p "$WORK/files/sub"

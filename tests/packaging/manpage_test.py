@@ -80,7 +80,8 @@ def main():
                 continue
             for line in entries:
                 first = line.split()[0]
-                flags.extend(f for f in first.split(",") if f.startswith("-"))
+                flags.extend(re.sub(r"\{[^}]*\}$", "", f) for f in first.split(",")
+                             if f.startswith("-"))
         missing = [f for f in flags if re.search(r"(?<![\w-])" + re.escape(f) + r"(?![\w-])",
                                                   text) is None]
         check(not missing, f"encfsr(1) documents every option of {name} ({len(flags)})"
