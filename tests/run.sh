@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (Debian 12, as root), builds, and runs the whole
-# CTest suite, then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the
-# threading tests under ThreadSanitizer. Exits non-zero on any failure.
-#   bash tests/run.sh [--no-install] [--quick]   (--quick: release build only)
+# CTest suite (the Debian package and its checks included), builds the binary as a
+# distribution would (plain CMake Release build with GCC, default flags) and with clang
+# (warnings are errors), then runs the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the threading tests under ThreadSanitizer. Exits non-zero on any failure.
+#   bash tests/run.sh [--no-install] [--quick]   (--quick: no sanitizer passes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,8 @@ done
 
 packages=(build-essential cmake pkg-config fuse3 libfuse3-dev libsodium-dev libyaml-cpp-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 rsync tar diffutils
-          restic borgbackup bup rdiff-backup procps util-linux attr git)
+          restic borgbackup bup rdiff-backup rclone procps util-linux attr git
+          clang dpkg-dev man-db groff-base lintian systemd)
 if [ "$install" = 1 ]; then
   missing=()
   for p in "${packages[@]}"; do
@@ -55,12 +58,37 @@ run_preset() {  # run_preset PRESET "BUILD TARGETS (empty: all)" [ctest args...]
   fi
 }
 
+# build_binary NAME "ENV" CMAKE-ARGS...: configure build/NAME without presets, build only the
+# encfsr binary, and check that it runs.
+build_binary() {
+  local name=$1 envs=$2; shift 2
+  echo "== $name: configure and build the binary (${envs:+$envs }cmake $*)"
+  # shellcheck disable=SC2086
+  if env $envs cmake -S . -B "build/$name" "$@" >"build/$name.configure.log" 2>&1 &&
+     cmake --build "build/$name" -j "$jobs" --target encfsr &&
+     "build/$name/encfsr" --version; then
+    echo "== $name: ok"
+  else
+    [ -s "build/$name.configure.log" ] && tail -20 "build/$name.configure.log"
+    echo "== $name: FAILED"
+    status=1
+  fi
+}
+
 run_preset release ""
+mkdir -p build
+# A distribution's build: no presets, default flags, warnings not errors (GCC 12 has false
+# positives at -O3).
+build_binary dist-gcc "" -DCMAKE_BUILD_TYPE=Release
+# clang: its warnings are errors too (a Debug build: clang's warnings do not depend on the
+# optimiser, and it builds in half the time).
+build_binary clang "CC=clang CXX=clang++" -DCMAKE_BUILD_TYPE=Debug -DENCFSR_WERROR=ON
 if [ "$quick" = 0 ]; then
   # Sanitizer runs skip the real-backup-tool tests (label "tools": they test the tools, not
-  # our memory) and the one-minute live-tree soak (label "soak": release pass only);
-  # everything else, FUSE mounts included, runs under ASan + UBSan.
-  run_preset asan "" -LE "tools|soak"
+  # our memory), the one-minute live-tree soak (label "soak": release pass only) and the
+  # Debian package checks (label "packaging"); everything else, FUSE mounts included, runs
+  # under ASan + UBSan.
+  run_preset asan "" -LE "tools|soak|packaging"
   # ThreadSanitizer: the model driven by concurrent readers.
   run_preset tsan "encfsr_fs_test" -L threads
 fi

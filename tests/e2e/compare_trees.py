@@ -5,7 +5,8 @@ Checks the set of relative paths, file types, permission bits, mtimes (to the se
 file contents (SHA-256) and symlink targets, never following symlinks. `diff -r` is run by the
 callers as well; this script adds what diff does not see (modes, mtimes, link targets).
 
-  compare_trees.py A B [--exclude REL]... [--no-symlink-mtime] [--no-dir-mtime] [--no-root]
+  compare_trees.py A B [--exclude REL]... [--no-symlink-mtime] [--no-dir-mtime] [--no-mode]
+                                 [--no-root]
 
 Exit 0 when equal, 1 with one line per difference (at most 60 shown) otherwise.
 """
@@ -61,6 +62,7 @@ def main():
     p.add_argument("--exclude", action="append", default=[])
     p.add_argument("--no-symlink-mtime", action="store_true")
     p.add_argument("--no-dir-mtime", action="store_true")
+    p.add_argument("--no-mode", action="store_true", help="skip permission bits (rclone)")
     p.add_argument("--no-root", action="store_true", help="skip the roots' own mode/mtime")
     args = p.parse_args()
     excludes = set(os.path.normpath(x) for x in args.exclude)
@@ -78,7 +80,7 @@ def main():
             continue
         if r == "." and args.no_root:
             continue
-        if ka != "symlink" and stat.S_IMODE(sa.st_mode) != stat.S_IMODE(sb.st_mode):
+        if ka != "symlink" and not args.no_mode and stat.S_IMODE(sa.st_mode) != stat.S_IMODE(sb.st_mode):
             diffs.append(f"{r}: mode {stat.S_IMODE(sa.st_mode):o} != {stat.S_IMODE(sb.st_mode):o}")
         check_mtime = not ((ka == "symlink" and args.no_symlink_mtime) or
                            (ka == "dir" and args.no_dir_mtime))

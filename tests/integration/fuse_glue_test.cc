@@ -30,7 +30,7 @@
 namespace encfsr::fuse {
 namespace {
 
-constexpr fs::Ino kFile = 2, kDir = 3, kLink = 4, kGhost = 5, kThrow = 6, kBad = 7, kDenied = 8;
+constexpr fs::Ino kFile = 2, kDir = 3, kLink = 4, kGhost = 5, kBad = 7, kDenied = 8;
 constexpr std::size_t kFileSize = 3 * 1024 * 1024 + 123;
 constexpr int kDirEntries = 300;
 
