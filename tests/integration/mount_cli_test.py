@@ -21,6 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mountlib  # noqa: E402
 from mountlib import require_fuse  # noqa: E402  (shared: fails under CI=true, else skips)
 
 BIN = os.environ.get("ENCFSR_BIN")
@@ -62,24 +63,8 @@ def is_mounted(path):
     return os.path.realpath(path) in fuse_mounts() or path in fuse_mounts()
 
 
-def daemon_pids(mnt):
-    """Processes whose command line names `mnt` (the encfsr daemons serving it)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % entry, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"encfsr") and mnt.encode() in argv:
-            pids.append(int(entry))
-    return pids
-
-
 def force_unmount(mnt):
-    for pid in daemon_pids(mnt):
+    for pid in mountlib.daemon_pids(mnt):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
@@ -253,7 +238,7 @@ class MountCliTest(unittest.TestCase):
         self.assertIn("mybackup", line)
         self.assertIn("nosuid", line)
         self.assertIn("nodev", line)
-        pids = daemon_pids(self.mnt)
+        pids = mountlib.daemon_pids(self.mnt)
         self.assertEqual(len(pids), 1, pids)
         with self.assertRaises(OSError):
             open(os.path.join(self.mnt, "new"), "w")
@@ -261,7 +246,7 @@ class MountCliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(is_mounted(self.mnt))
         # The daemon ends after the unmount.
-        self.assertTrue(wait_for(lambda: not daemon_pids(self.mnt), 10), "daemon still alive")
+        self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(self.mnt), 10), "daemon still alive")
 
     def test_umount_not_mounted_exits_6(self):
         r = encfsr("umount", self.mnt)
@@ -271,10 +256,10 @@ class MountCliTest(unittest.TestCase):
 
     def test_umount_of_dead_daemon(self):
         self.mount_daemon()
-        pids = daemon_pids(self.mnt)
+        pids = mountlib.daemon_pids(self.mnt)
         self.assertEqual(len(pids), 1)
         os.kill(pids[0], signal.SIGKILL)
-        self.assertTrue(wait_for(lambda: not daemon_pids(self.mnt), 10))
+        self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(self.mnt), 10))
         with self.assertRaises(OSError):
             os.stat(self.mnt)  # ENOTCONN
         r = encfsr("mount", self.config, self.mnt)

@@ -208,6 +208,22 @@ def _resolved(path):
     return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
 
 
+def daemon_pids(mnt):
+    """Processes running an encfsr binary whose command line names `mnt` (its daemons)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"encfsr" and mnt.encode() in argv:
+            pids.append(int(entry))
+    return pids
+
+
 def is_mounted(path):
     return _resolved(path) in mounts()
 

@@ -57,22 +57,6 @@ def need(condition, reason):
     raise unittest.SkipTest(reason)
 
 
-def serving_pids(mnt):
-    """Processes whose command line holds `mnt` and whose program is encfsr."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % entry, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and os.path.basename(argv[0]) == b"encfsr" and mnt.encode() in argv:
-            pids.append(int(entry))
-    return pids
-
-
 def wait_for(predicate, timeout=20.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -97,7 +81,7 @@ def force_unmount(mnt):
     if is_mounted(mnt):
         subprocess.run(["umount", "-l", mnt], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-    for pid in serving_pids(mnt):
+    for pid in mountlib.daemon_pids(mnt):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
@@ -141,7 +125,7 @@ class Base(unittest.TestCase):
 
     def assert_unmounted_and_ended(self, mnt):
         self.assertTrue(wait_for(lambda: not is_mounted(mnt)), "%s still mounted" % mnt)
-        self.assertTrue(wait_for(lambda: not serving_pids(mnt)),
+        self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(mnt)),
                         "the daemon of %s did not end" % mnt)
 
 
@@ -161,7 +145,7 @@ class FstabTest(Base):
         self.assertTrue(is_mounted(mnt))
         self.assertIn("ro", mount_options(mnt))
         self.assert_view(mnt)
-        self.assertEqual(len(serving_pids(mnt)), 1, "one daemon serves the view")
+        self.assertEqual(len(mountlib.daemon_pids(mnt)), 1, "one daemon serves the view")
         r = subprocess.run(["umount", mnt], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -260,7 +244,7 @@ grep -c " $MNT " /proc/self/mountinfo
         self.assertEqual(sections["type"].split("\n")[3], "1", out)  # mounted as fuse.encfsr
         self.assertEqual(sections["fstab"].strip().split("\n")[-1], "0", out)  # gone at the end
         # The daemons ended with their unmounts (they would hold the namespace otherwise).
-        self.assertTrue(wait_for(lambda: not serving_pids(mnt)))
+        self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(mnt)))
 
 
 class QuietTest(Base):
@@ -407,7 +391,7 @@ print(json.dumps({"code": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
         self.assertEqual((r.returncode, r.stderr), (0, ""))
         with open(pid_file) as f:
             pid = int(f.read())
-        self.assertEqual(serving_pids(mnt), [pid])
+        self.assertEqual(mountlib.daemon_pids(mnt), [pid])
         self.assertEqual(encfsr("umount", mnt).returncode, 0)
         self.assert_unmounted_and_ended(mnt)
         self.assertTrue(wait_for(lambda: not os.path.exists(pid_file)), "pid file left behind")
@@ -441,7 +425,7 @@ print(json.dumps({"code": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
             self.assertTrue(holder.read().startswith(b"encfsr-key: 1\n"))
         finally:
             holder.close()
-        self.assertTrue(wait_for(lambda: not serving_pids(mnt)), "the daemon did not end")
+        self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(mnt)), "the daemon did not end")
 
     def test_help_texts_say_so(self):
         out = encfsr("--help").stdout
@@ -794,13 +778,13 @@ class SystemdUnitsTest(unittest.TestCase):
             self.assertTrue(is_mounted(mnt), mnt)
             self.assertEqual(len(os.listdir(mnt)), 2)
             with open(pid_file) as f:
-                self.assertEqual(serving_pids(mnt), [int(f.read())])
+                self.assertEqual(mountlib.daemon_pids(mnt), [int(f.read())])
             for argv in commands("ExecStop"):
                 r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, timeout=60)
                 self.assertEqual((r.returncode, r.stderr), (0, ""), argv)
             self.assertFalse(is_mounted(mnt))
-            self.assertTrue(wait_for(lambda: not serving_pids(mnt)), "the daemon did not end")
+            self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(mnt)), "the daemon did not end")
             self.assertTrue(wait_for(lambda: not os.path.exists(pid_file)), "pid file left")
         self.assertTrue(os.path.isdir(os.path.join(run, "home")))  # the default was used once
 
