@@ -46,6 +46,7 @@ namespace {
 
 struct RunArgs {
   bool verbose = false;
+  std::string mountpoint;  // --mountpoint: a fixed directory instead of a temporary one
   std::string config;
   std::vector<std::string> command;
   KeyOptions keys;
@@ -114,10 +115,17 @@ int status_to_code(int status) {
   return util::kExitInternal;
 }
 
-// The temporary mountpoint; removed (after the unmount) on destruction.
-class TempDir {
+// Where `run` mounts: a temporary directory, removed (after the unmount) on destruction, or
+// the fixed directory of --mountpoint (checked like mount's, and left in place).
+class RunMountpoint {
  public:
-  TempDir() {
+  explicit RunMountpoint(const std::string& fixed) : temporary_(fixed.empty()) {
+    if (!temporary_) {
+      path_ = absolute_mountpoint(fixed);
+      check_mountpoint(path_);
+      check_mountpoint_empty(path_);
+      return;
+    }
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
     pattern += "/encfsr-run.XXXXXX";
@@ -129,17 +137,18 @@ class TempDir {
     }
     path_ = absolute_mountpoint(buf.data());
   }
-  ~TempDir() {
-    if (::rmdir(path_.c_str()) != 0) {
+  ~RunMountpoint() {
+    if (temporary_ && ::rmdir(path_.c_str()) != 0) {
       util::log::warning("cannot remove the temporary mountpoint " + path_ + ": " +
                          std::strerror(errno));
     }
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  RunMountpoint(const RunMountpoint&) = delete;
+  RunMountpoint& operator=(const RunMountpoint&) = delete;
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
+  bool temporary_;
   std::string path_;
 };
 
@@ -221,7 +230,7 @@ int run_command(RunArgs& args) {
   const ViewFactory factory = reverse_view_factory(setup, false);
 
   SignalForwarding forwarding;
-  TempDir dir;
+  RunMountpoint dir(args.mountpoint);
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw CliError(util::kExitInternal, "cannot create a pipe");
@@ -307,7 +316,14 @@ CommandRunner add_run(CLI::App& app) {
       "Mount the encrypted view of CONFIG on a private temporary directory, run COMMAND with "
       "every {} replaced by that directory, unmount, and exit with COMMAND's status "
       "(128+N if it was killed by signal N). Prints nothing of its own on success; a one-line "
-      "summary (entries looked up, bytes read, time) goes to syslog, or to stderr with -v.");
+      "summary (entries looked up, bytes read, time) goes to syslog, or to stderr with -v. "
+      "Tools that key their caches or snapshots by path (restic's parent snapshot, borg's and "
+      "bup's file caches) need the same path every night: give it with --mountpoint.");
+  command
+      ->add_option("--mountpoint", args->mountpoint,
+                   "mount on this existing, empty directory (left in place afterwards) instead "
+                   "of a new temporary one, so that {} is the same path at every run")
+      ->type_name("DIR");
   command->add_flag("-v,--verbose", args->verbose,
                     "print the mount, the unmount and the summary on stderr instead of syslog");
   command->add_option("CONFIG", args->config, "configuration file")->required();

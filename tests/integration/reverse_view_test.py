@@ -819,6 +819,23 @@ class RunTest(ViewCase):
         self.assertFalse(mountlib.is_mounted(mnt))
         self.assertFalse(os.path.exists(mnt), "temporary mountpoint left behind")
 
+    def test_fixed_mountpoint_is_the_same_path_every_run_and_stays(self):
+        fixed = self.work.mkdir("fixed-mnt")
+        for _ in range(2):
+            note = self.work.path("run-note")
+            proc = mountlib.run([mountlib.encfsr_bin(), "run", "--mountpoint", fixed,
+                                 self.config, "--", "sh", "-c",
+                                 'echo "$1" > "$2"; test -f "$1/encfsr.key"', "sh", "{}", note],
+                                check=False, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(read_text(note).strip(), os.path.realpath(fixed))
+            self.assertFalse(mountlib.is_mounted(fixed))
+            self.assertTrue(os.path.isdir(fixed), "a fixed mountpoint is left in place")
+        _write(os.path.join(fixed, "clutter"), "x")
+        proc = mountlib.run([mountlib.encfsr_bin(), "run", "--mountpoint", fixed, self.config,
+                             "--", "true"], check=False, timeout=60)
+        self.assertEqual(proc.returncode, 6, "a non-empty mountpoint is refused")
+
 
 # ------------------------------------------------------------------------- 30,000 entries
 
