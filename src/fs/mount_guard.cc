@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace encfsr::fs {
@@ -70,9 +71,16 @@ void MountGuard::add(const std::string& mountpoint) {
   guarded_.push_back(Guarded{st.st_dev, st.st_ino, name});
 }
 
-bool MountGuard::hides(const struct stat& dir, std::string_view name) const noexcept {
+bool MountGuard::hides(int dir_fd, std::string_view name) const noexcept {
+  std::optional<struct stat> dir;
   for (const Guarded& g : guarded_) {
-    if (g.dev == dir.st_dev && g.ino == dir.st_ino && g.name == name) return true;
+    if (g.name != name) continue;
+    if (!dir) {
+      struct stat st {};
+      if (::fstat(dir_fd, &st) != 0) return false;
+      dir = st;
+    }
+    if (g.dev == dir->st_dev && g.ino == dir->st_ino) return true;
   }
   return false;
 }

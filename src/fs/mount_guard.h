@@ -24,9 +24,9 @@ class MountGuard {
   // parent, which lies outside the mount.
   explicit MountGuard(const std::string& mountpoint);
 
-  // Whether the entry `name` of the directory whose fstat is `dir` must be hidden.
-  bool hides(const struct stat& dir, std::string_view name) const noexcept;
-  bool empty() const noexcept { return guarded_.empty(); }
+  // Whether the entry `name` of directory `dir_fd` must be hidden. Only a name that some
+  // guarded entry has costs an fstat of the directory; any other is answered at once.
+  bool hides(int dir_fd, std::string_view name) const noexcept;
 
  private:
   struct Guarded {

@@ -26,7 +26,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -409,18 +408,6 @@ class ReverseView final : public View {
     return true;
   }
 
-  // Whether entry `name` of source directory `dir_fd` is the view's own mountpoint or another
-  // encfsr view (never touched: see mount_guard.h). `dir_stat` caches the directory's fstat.
-  bool guarded(int dir_fd, std::string_view name, std::optional<struct stat>& dir_stat) const {
-    if (guard_.empty()) return false;
-    if (!dir_stat) {
-      struct stat st {};
-      if (::fstat(dir_fd, &st) != 0) return false;
-      dir_stat = st;
-    }
-    return guard_.hides(*dir_stat, name);
-  }
-
   // The directory `rel` of one tier; nullptr when the tier lacks it (ENOENT, ENOTDIR), an
   // errno for any other failure (reported, never taken for an absent directory).
   Result<SharedFd> tier_dir(const Tier& tier, const std::string& rel) {
@@ -455,12 +442,10 @@ class ReverseView final : public View {
       auto entries = read_dir((*fd)->get());
       if (!entries) return Errno{entries.error()};
       any = true;
-      std::optional<struct stat> dir_stat;
       for (auto& e : *entries) {
         if (merged.count(e.name) != 0 || shadowed.count(e.name) != 0) continue;
         const std::string rel = join_rel(dir.rel, e.name);
-        const mode_t type =
-            guarded((*fd)->get(), e.name, dir_stat) ? 0 : entry_type((*fd)->get(), e);
+        const mode_t type = guard_.hides((*fd)->get(), e.name) ? 0 : entry_type((*fd)->get(), e);
         if (!admitted(src, tier, (*fd)->get(), rel, e.name, type, nullptr)) {
           if (src.tiers.size() > 1) shadowed.insert(e.name);
           continue;
@@ -497,8 +482,7 @@ class ReverseView final : public View {
       auto fd = tier_dir(tier, dir.rel);
       if (!fd) return Errno{fd.error()};
       if (!*fd) continue;
-      std::optional<struct stat> dir_stat;
-      if (guarded((*fd)->get(), name, dir_stat)) return Errno{ENOENT};
+      if (guard_.hides((*fd)->get(), name)) return Errno{ENOENT};
       if (::fstatat((*fd)->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) continue;
         return util::last_errno();
