@@ -10,7 +10,7 @@ namespace encfsr::crypto {
 namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'e', 'n', 'c', 'f', 's', 'r', '0', '1'};
-constexpr std::uint64_t kSubkeyCount = 9;
+constexpr std::uint64_t kSubkeyCount = 12;
 constexpr std::string_view kKeyCheckText = "encfsr key check";
 
 static_assert(crypto_kdf_KEYBYTES == kMasterKeyBytes);

@@ -44,6 +44,9 @@ enum class Subkey : std::uint64_t {
   kLinkStream = 7,     // XChaCha20 key of symlink targets
   kKeyCheck = 8,       // MAC proving a paper key matches a key file
   kViewParams = 9,     // MAC of the view section of the key file (names encoding)
+  kManifestMac = 10,     // BLAKE2b key of directory manifest chunk tags and trailers
+  kManifestStream = 11,  // XChaCha20 key of directory manifest chunks
+  kManifestGroup = 12,   // BLAKE2b key of hard-link groups and manifest chunk cuts
 };
 
 class KeySet {
@@ -52,7 +55,7 @@ class KeySet {
   std::span<const std::uint8_t> get(Subkey id) const noexcept;
 
  private:
-  SecureBuffer keys_;  // 9 subkeys of 32 bytes, in id order
+  SecureBuffer keys_;  // 12 subkeys of 32 bytes, in id order
 };
 
 // 32-byte value stored in the key file: keyed BLAKE2b(kKeyCheck, "encfsr key check").

@@ -71,19 +71,19 @@ TEST(MasterKey, GenerateIsRandomAndFromBytesChecksLength) {
   for (auto byte : z.bytes()) EXPECT_EQ(byte, 0);
 }
 
-TEST(KeySet, NineDistinctSubkeysDependingOnTheMasterKey) {
+TEST(KeySet, TwelveDistinctSubkeysDependingOnTheMasterKey) {
   const MasterKey master = test::vector_master_key();
   const KeySet keys(master);
   std::set<Bytes> seen;
-  for (std::uint64_t id = 1; id <= 9; ++id) {
+  for (std::uint64_t id = 1; id <= 12; ++id) {
     const auto k = keys.get(static_cast<Subkey>(id));
     ASSERT_EQ(k.size(), kSubkeyBytes);
     seen.insert(Bytes(k.begin(), k.end()));
   }
   seen.insert(Bytes(master.bytes().begin(), master.bytes().end()));
-  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(seen.size(), 13u);
   EXPECT_TRUE(keys.get(static_cast<Subkey>(0)).empty());
-  EXPECT_TRUE(keys.get(static_cast<Subkey>(10)).empty());
+  EXPECT_TRUE(keys.get(static_cast<Subkey>(13)).empty());
 
   const KeySet same(test::vector_master_key());
   const KeySet other(MasterKey::generate());
