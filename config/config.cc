@@ -94,7 +94,7 @@ class Loader {
     }
     Entries entries = read_map(root, "",
                                {"key", "password_file", "password_command", "names", "sources",
-                                "one_file_system", "key_in_view", "mount"});
+                                "one_file_system", "key_in_view", "manifests", "mount"});
 
     if (const Entry* e = find(entries, "key")) {
       if (auto text = string_value(*e, "key")) {
@@ -164,6 +164,9 @@ class Loader {
     }
     if (const Entry* e = find(entries, "key_in_view")) {
       bool_value(*e, "key_in_view", config.key_in_view);
+    }
+    if (const Entry* e = find(entries, "manifests")) {
+      bool_value(*e, "manifests", config.manifests);
     }
     if (const Entry* e = find(entries, "mount")) load_mount(*e, config.mount);
     return config;

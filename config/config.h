@@ -38,6 +38,8 @@ struct Config {
   std::vector<Source> sources;
   bool one_file_system = false;
   bool key_in_view = true;
+  // A sealed manifest per directory (encfsr.dir): completeness, metadata, xattrs, hard links.
+  bool manifests = true;
   MountOptions mount;
 };
 

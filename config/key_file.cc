@@ -32,9 +32,11 @@ const char* names_text(crypto::NameEncoding names) {
   return names == crypto::NameEncoding::kBase32 ? "base32" : "base64url";
 }
 
-// "names: X\n", the text the view tag covers.
-std::string names_line(crypto::NameEncoding names) {
-  return std::string("names: ") + names_text(names) + "\n";
+// The text the view tag covers: "names: X\n", then (format 2) "manifests: yes|no\n".
+std::string view_lines(crypto::NameEncoding names, std::optional<bool> manifests) {
+  std::string text = std::string("names: ") + names_text(names) + "\n";
+  if (manifests) text += std::string("manifests: ") + (*manifests ? "yes" : "no") + "\n";
+  return text;
 }
 
 // The lines "encfsr-key" .. "salt" (the parameters fixed before the wrap).
@@ -83,6 +85,9 @@ class LineReader {
   explicit LineReader(std::string_view text) : rest_(text) {}
   [[nodiscard]] bool at_end() const { return rest_.empty(); }
   [[nodiscard]] std::size_t number() const { return number_; }
+  [[nodiscard]] bool peek_starts_with(std::string_view prefix) const {
+    return rest_.substr(0, prefix.size()) == prefix;
+  }
   // The next line without its '\n'; false (and `error`) if the text ends without a newline.
   bool next(std::string_view& line, std::string& error) {
     ++number_;
@@ -158,8 +163,8 @@ std::string serialize_key_file(const KeyFile& key_file) {
 }
 
 std::string serialize_key_file_with_view(const KeyFile& key_file, crypto::NameEncoding names,
-                                         const crypto::KeySet& keys) {
-  std::string section = names_line(names);
+                                         bool manifests, const crypto::KeySet& keys) {
+  std::string section = view_lines(names, manifests);
   std::array<std::uint8_t, 32> tag = crypto::view_params_tag(keys, section);
   return serialize_key_file(key_file) + section + "view: " + hex(tag) + "\n";
 }
@@ -219,6 +224,15 @@ bool parse_key_file(std::string_view text, KeyFile& out, std::string& error) {
     } else {
       error = reader.message("names must be base64url or base32");
       return false;
+    }
+    if (reader.peek_starts_with("manifests: ")) {
+      if (!field(reader, "manifests", value, error)) return false;
+      if (value == "yes" || value == "no") {
+        result.manifests = value == "yes";
+      } else {
+        error = reader.message("manifests must be yes or no");
+        return false;
+      }
     }
     if (!hex_field(reader, "view", result.view_tag, error)) return false;
     if (!reader.at_end()) {
@@ -305,7 +319,8 @@ bool master_key_matches(const KeyFile& key_file, const crypto::MasterKey& master
 
 bool view_section_valid(const KeyFile& key_file, const crypto::KeySet& keys) {
   if (!key_file.names) return false;
-  std::array<std::uint8_t, 32> tag = crypto::view_params_tag(keys, names_line(*key_file.names));
+  std::array<std::uint8_t, 32> tag =
+      crypto::view_params_tag(keys, view_lines(*key_file.names, key_file.manifests));
   return constant_time_equal(tag, key_file.view_tag);
 }
 

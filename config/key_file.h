@@ -42,6 +42,9 @@ struct KeyFile {
   std::array<std::uint8_t, 32> check{};
   // The view section, present only in a key file taken from a view.
   std::optional<crypto::NameEncoding> names;
+  // Whether the view has directory manifests (format 2: "manifests: yes|no"); absent in a view
+  // section of format 1, which had none.
+  std::optional<bool> manifests;
   std::array<std::uint8_t, 32> view_tag{};
 };
 
@@ -49,7 +52,7 @@ struct KeyFile {
 std::string serialize_key_file(const KeyFile& key_file);
 // The same plus the view section, its tag computed with `keys`.
 std::string serialize_key_file_with_view(const KeyFile& key_file, crypto::NameEncoding names,
-                                         const crypto::KeySet& keys);
+                                         bool manifests, const crypto::KeySet& keys);
 // The associated data of the wrap (depend on kdf, salt and check; the AEAD covers the nonce).
 std::vector<std::uint8_t> key_file_associated_data(const KeyFile& key_file);
 

@@ -45,7 +45,8 @@ ReverseSetup prepare_reverse(const std::filesystem::path& config_file, const Key
   }
   crypto::MasterKey master = unlock(key_file, config.key.string(), effective);
   std::string text =
-      config::serialize_key_file_with_view(key_file, config.names, crypto::KeySet(master));
+      config::serialize_key_file_with_view(key_file, config.names, config.manifests,
+                                           crypto::KeySet(master));
   struct stat key_stat {};
   if (::stat(config.key.c_str(), &key_stat) != 0) {
     throw CliError(util::kExitKeyFile,

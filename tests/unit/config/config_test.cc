@@ -81,6 +81,7 @@ TEST_F(ConfigTest, GoodConfigUsingEveryKey) {
                          "      - @D/src/c/\n"
                          "one_file_system: true\n"
                          "key_in_view: false\n"
+                         "manifests: false\n"
                          "mount:\n"
                          "  entry_timeout: 2.5\n"
                          "  attr_timeout: 0\n"
@@ -108,6 +109,7 @@ TEST_F(ConfigTest, GoodConfigUsingEveryKey) {
   EXPECT_FALSE(config.sources[1].exclude_caches);
   EXPECT_TRUE(config.one_file_system);
   EXPECT_FALSE(config.key_in_view);
+  EXPECT_FALSE(config.manifests);
   EXPECT_DOUBLE_EQ(config.mount.entry_timeout, 2.5);
   EXPECT_DOUBLE_EQ(config.mount.attr_timeout, 0.0);
   EXPECT_TRUE(config.mount.allow_other);
@@ -123,6 +125,7 @@ TEST_F(ConfigTest, DefaultsOfOptionalKeys) {
   EXPECT_EQ(config.names, crypto::NameEncoding::kBase64Url);
   EXPECT_FALSE(config.one_file_system);
   EXPECT_TRUE(config.key_in_view);
+  EXPECT_TRUE(config.manifests);
   EXPECT_DOUBLE_EQ(config.mount.entry_timeout, 1.0);
   EXPECT_DOUBLE_EQ(config.mount.attr_timeout, 1.0);
   EXPECT_FALSE(config.mount.allow_other);

@@ -222,19 +222,25 @@ TEST_F(KeyFileTest, StrictParserMessages) {
 TEST_F(KeyFileTest, ViewSectionRoundTripAndTamper) {
   const crypto::KeySet keys(master_);
   for (auto names : {crypto::NameEncoding::kBase64Url, crypto::NameEncoding::kBase32}) {
-    const std::string with_view = serialize_key_file_with_view(key_file_, names, keys);
+    const std::string with_view = serialize_key_file_with_view(key_file_, names, true, keys);
     const std::string names_text = names == crypto::NameEncoding::kBase32 ? "base32" : "base64url";
-    const std::array<std::uint8_t, 32> tag =
-        crypto::view_params_tag(keys, "names: " + names_text + "\n");
-    EXPECT_EQ(with_view,
-              text_ + "names: " + names_text + "\nview: " + crypto::hex_encode(tag) + "\n");
+    const std::string lines = "names: " + names_text + "\nmanifests: yes\n";
+    const std::array<std::uint8_t, 32> tag = crypto::view_params_tag(keys, lines);
+    EXPECT_EQ(with_view, text_ + lines + "view: " + crypto::hex_encode(tag) + "\n");
     KeyFile parsed;
     std::string error;
     ASSERT_TRUE(parse_key_file(with_view, parsed, error)) << error;
     ASSERT_TRUE(parsed.names.has_value());
     EXPECT_EQ(*parsed.names, names);
+    EXPECT_EQ(parsed.manifests, std::optional<bool>(true));
     EXPECT_TRUE(view_section_valid(parsed, keys));
-    EXPECT_EQ(serialize_key_file_with_view(parsed, *parsed.names, keys), with_view);
+    EXPECT_EQ(serialize_key_file_with_view(parsed, *parsed.names, true, keys), with_view);
+    // Turning manifests off (or dropping the line, as in format 1) keeping the tag is detected.
+    KeyFile off = parsed;
+    off.manifests = false;
+    EXPECT_FALSE(view_section_valid(off, keys));
+    off.manifests.reset();
+    EXPECT_FALSE(view_section_valid(off, keys));
     // The key still opens; the view section is not part of the wrap.
     crypto::MasterKey opened;
     EXPECT_EQ(open_key_file(parsed, "correct horse", opened), Status::kOk);
@@ -252,6 +258,18 @@ TEST_F(KeyFileTest, ViewSectionRoundTripAndTamper) {
       EXPECT_FALSE(view_section_valid(changed, keys)) << i;
     }
   }
+  // A format-1 view section (no manifests line) still parses and validates.
+  const std::string v1 = text_ + "names: base64url\nview: " +
+                         crypto::hex_encode(crypto::view_params_tag(keys, "names: base64url\n")) +
+                         "\n";
+  KeyFile old;
+  std::string error;
+  ASSERT_TRUE(parse_key_file(v1, old, error)) << error;
+  EXPECT_FALSE(old.manifests.has_value());
+  EXPECT_TRUE(view_section_valid(old, keys));
+  EXPECT_EQ(parse_error(text_ + "names: base64url\nmanifests: maybe\nview: " +
+                        std::string(64, 'a') + "\n"),
+            "line 11: manifests must be yes or no");
   // No view section: never valid.
   EXPECT_FALSE(view_section_valid(key_file_, keys));
 }
