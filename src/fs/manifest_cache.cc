@@ -74,7 +74,7 @@ util::Result<SnapshotPtr> ManifestCache::for_attr(Ino dir, const SnapshotBuilder
     if (it != slots_.end()) {
       Slot& slot = it->second;
       if (slot.opens > 0 && slot.reported) return slot.reported;
-      if (fresh(slot)) {
+      if (slot.latest) {  // the last listing's, however old: the tool copies that listing
         slot.reported = slot.latest;
         recount(slot);
         return slot.reported;

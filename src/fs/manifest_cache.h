@@ -1,12 +1,14 @@
 // src/fs/manifest_cache.h — the reverse view's snapshots of directories: a listing and the
 // sealed manifest (encfsr.dir) made from it, taken together.
 //
-// A snapshot is reused for `ttl` after it was made, so that one walk of a directory (a listing,
+// A listing reuses a snapshot younger than `ttl`, so that one walk of a directory (a listing,
 // then lookups of its entries and of its manifest) costs one pass over the source directory.
-// The manifest served is the one last reported to the kernel: an attribute reply picks the
-// snapshot whose size and mtime it shows, an open serves that snapshot, and while any open of it
-// lasts attribute replies keep showing it. So a tool never reads a manifest of another size than
-// the one it was told. Bounded: at most `max_dirs` directories and `max_bytes` of manifests are
+// The manifest shown is that of the directory's last listing, however old: it lists exactly the
+// entries the tool was shown, so an entry created after the listing is neither copied nor
+// listed (only one deleted after the listing can be missing from a copy). An attribute reply
+// picks the snapshot whose size and mtime it shows, an open serves that snapshot, and while any
+// open of it lasts attribute replies keep showing it. So a tool never reads a manifest of another
+// size than the one it was told. Bounded: at most `max_dirs` directories and `max_bytes` of manifests are
 // kept, least recently used first out, never one that is open. Thread-safe.
 #pragma once
 
@@ -45,7 +47,8 @@ class ManifestCache {
 
   // For a listing: the latest snapshot if younger than ttl, else a new one.
   util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build);
-  // For an attribute reply of encfsr.dir: the snapshot it shows (see the file comment).
+  // For an attribute reply of encfsr.dir: the snapshot it shows (see the file comment); made
+  // now only if the directory has none.
   util::Result<SnapshotPtr> for_attr(Ino dir, const SnapshotBuilder& build);
   // For an open of encfsr.dir: the snapshot last shown (made now if none), held until release.
   util::Result<SnapshotPtr> open(Ino dir, const SnapshotBuilder& build);
