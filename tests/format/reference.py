@@ -690,6 +690,19 @@ class Entry:
     changed: bool = False
 
 
+def same_mtime(copy_ns, rec):
+    """Whether a copy's mtime is the record's at the precision the copy keeps (FORMAT.md 10.8):
+    nanoseconds ending in decimal zeros are compared truncated to that many digits; a copy
+    without nanoseconds (whole seconds, FAT's 2-second steps) may be one second either way."""
+    sec, nsec = divmod(copy_ns, 1000000000)
+    if nsec == 0:
+        return abs(sec - rec.mtime_sec) <= 1
+    unit = 1
+    while unit < 100000000 and nsec % (unit * 10) == 0:
+        unit *= 10
+    return sec == rec.mtime_sec and nsec == rec.mtime_nsec // unit * unit
+
+
 def has_manifests(root, keys):
     """Whether a ciphertext tree has directory manifests: what the authenticated view section
     of its encfsr.key says, or without one (no key file, or a key file without a view section)
@@ -822,11 +835,8 @@ def decrypt_tree(root, keys, encoding="base64url", read_data=True, manifests=Non
                     size = len(entry.data)
                 else:
                     size = plain_size(st.st_size)
-                same_mtime = st.st_mtime_ns == entry.meta.mtime_ns or (
-                    st.st_mtime_ns % 1000000000 == 0
-                    and st.st_mtime_ns // 1000000000 == entry.meta.mtime_sec)
-                entry.changed = size != entry.meta.size or (entry.kind == "file"
-                                                            and not same_mtime)
+                entry.changed = size != entry.meta.size or (
+                    entry.kind == "file" and not same_mtime(st.st_mtime_ns, entry.meta))
         if records is not None:
             missing = sorted(set(records) - seen)
             if missing:
