@@ -563,7 +563,7 @@ class NameOptionsTest(ViewCase):
         config = self.work.config([{"name": "n", "path": self.src}], key_in_view=False)
         with Mount(config, self.work.mountpoint()) as m:
             names = os.listdir(m.path)
-            self.assertEqual(len(names), 1, names)
+            self.assertEqual(len(names), 2, names)  # the source and the root's manifest
             self.assertNotIn("encfsr.key", names)
             mountlib.expect_errno(self, errno.ENOENT, os.lstat,
                                   os.path.join(m.path, "encfsr.key"))
@@ -571,7 +571,7 @@ class NameOptionsTest(ViewCase):
     def test_key_in_view_default_serves_the_key_file(self):
         config = self.work.config([{"name": "n", "path": self.src}])
         with Mount(config, self.work.mountpoint()) as m:
-            self.assertEqual(len(os.listdir(m.path)), 2)
+            self.assertEqual(len(os.listdir(m.path)), 3)  # source, key file, manifest
             self.assertTrue(os.path.isfile(os.path.join(m.path, "encfsr.key")))
 
 
@@ -737,7 +737,7 @@ class LiveTreeTest(ViewCase):
         _write(self.p("morph/inner"), "inner")
         self.assertTrue(mountlib.wait_until(lambda: os.path.isdir(self.c("morph")), 5),
                         "still not a directory")
-        self.assertEqual(len(os.listdir(self.c("morph"))), 1)
+        self.assertEqual(len(os.listdir(self.c("morph"))), 2)  # inner and encfsr.dir
         self.assertEqual(read_all(self.c("morph/inner")), reference.seal_content(
             self.keys, self.keys.id_of("live/morph/inner"), b"inner"))
 
@@ -858,8 +858,9 @@ class LargeTreeTest(ViewCase):
             limits = read_text("/proc/%d/limits" % m.pid)
             self.assertRegex(limits, r"Max open files\s+1024\s")
             proc = mountlib.run(["find", m.path], timeout=300)
-            # root + source dir + key + 30,000 entries
-            self.assertEqual(len(proc.stdout.splitlines()), 3 + self.DIRS * (1 + self.FILES))
+            # root + source dir + key + 30,000 entries + a manifest per directory
+            self.assertEqual(len(proc.stdout.splitlines()),
+                             3 + self.DIRS * (1 + self.FILES) + 2 + self.DIRS)
             tar = mountlib.run(["sh", "-c", 'tar -cf - -C "$0" . | wc -c', m.path], timeout=300)
             self.assertEqual(tar.stderr, b"")
             self.assertGreater(int(tar.stdout), self.DIRS * self.FILES * 512)
