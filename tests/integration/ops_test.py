@@ -576,13 +576,13 @@ class VersionCheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.strip().split("\n")
         self.assertRegex(lines[0], r"^encfsr \d+\.\d+\.\d+$")
-        self.assertEqual(lines[1], "format version 1 (siv-blake2b-xchacha20-4096)")
+        self.assertEqual(lines[1], "format version 2 (siv-blake2b-xchacha20-4096)")
         self.assertRegex(lines[2], r"^libfuse 3\.\d+\.\d+$")
         self.assertRegex(lines[3], r"^libsodium \d+\.\d+\.\d+$")
         self.assertRegex(lines[4], r"^yaml-cpp \d+\.\d+\.\d+ ")
         self.assertEqual(len(lines), 5, r.stdout)
         with open(os.path.join(SOURCE_DIR, "docs", "FORMAT.md")) as f:
-            self.assertIn("version 1 (`siv-blake2b-xchacha20-4096`)", f.readline())
+            self.assertIn("version 2 (`siv-blake2b-xchacha20-4096`)", f.readline())
         if shutil.which("pkg-config"):
             for line, module in ((lines[2], "fuse3"), (lines[3], "libsodium")):
                 p = subprocess.run(["pkg-config", "--modversion", module],
