@@ -278,6 +278,28 @@ Status decode_records(std::string_view chunk, std::vector<ManifestRecord>& out) 
   return Status::kOk;
 }
 
+// Whether a record holds only what a reader accepts (decode_records' checks).
+bool record_valid(const ManifestRecord& r) {
+  if (!valid_name(r.name) || static_cast<std::uint8_t>(r.type) < 1 ||
+      static_cast<std::uint8_t>(r.type) > 3) {
+    return false;
+  }
+  if (!r.attrs_known) return true;
+  if (r.mode > kMaxMode || r.mtime_nsec >= kNanos) return false;
+  if (r.type == EntryType::kDirectory && r.size != 0) return false;
+  if (r.link_group != 0 && r.type != EntryType::kRegular) return false;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < r.xattrs.size(); ++i) {
+    const Xattr& x = r.xattrs[i];
+    if (x.name.empty() || x.name.size() > 255 || x.name.find('\0') != std::string::npos ||
+        x.value.size() > kMaxXattrValue || (i > 0 && !(r.xattrs[i - 1].name < x.name))) {
+      return false;
+    }
+    total += x.name.size() + x.value.size();
+  }
+  return total <= kMaxXattrBytes;
+}
+
 ManifestCipher::ManifestCipher(const KeySet& keys) : keys_(keys) {}
 
 bool ManifestCipher::cut_after(std::string_view name) const noexcept {
@@ -307,10 +329,11 @@ std::uint64_t ManifestCipher::link_group(std::uint64_t dev, std::uint64_t ino) c
 }
 
 std::string ManifestCipher::seal(const NodeId& dir, std::span<const ManifestRecord> records) const {
-  for (std::size_t i = 1; i < records.size(); ++i) {
-    if (!(records[i - 1].name < records[i].name)) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i > 0 && !(records[i - 1].name < records[i].name)) {
       throw std::invalid_argument("manifest records must be sorted by unique name");
     }
+    if (!record_valid(records[i])) throw std::invalid_argument("manifest record out of range");
   }
   const auto mac_key = keys_.get(Subkey::kManifestMac);
   const auto stream_key = keys_.get(Subkey::kManifestStream);

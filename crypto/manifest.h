@@ -68,13 +68,15 @@ class ManifestCipher {
  public:
   explicit ManifestCipher(const KeySet& keys);
 
-  // The sealed manifest of directory `dir`. `records` must be sorted by name with unique names
-  // (violations are the caller's bug: std::invalid_argument).
+  // The sealed manifest of directory `dir`. `records` must be sorted by name with unique names,
+  // and every field within what open() accepts (violations are the caller's bug:
+  // std::invalid_argument).
   std::string seal(const NodeId& dir, std::span<const ManifestRecord> records) const;
 
   // Opens a sealed manifest of directory `dir`: kAuthFailed if any chunk or the trailer fails
   // (tampered, cut, reordered, or moved from another directory), kBadFormat/kBadSize for
-  // structure that no writer produces. `out` is filled only on kOk.
+  // structure that no writer produces, kTooLong over kMaxManifestBytes. `out` is filled only on
+  // kOk.
   Status open(const NodeId& dir, std::string_view sealed, std::vector<ManifestRecord>& out) const;
 
   // The hard-link group of backing inode (dev, ino): a keyed hash, never 0.

@@ -232,9 +232,25 @@ TEST_F(ManifestTest, LinkGroupsAreKeyedStableAndNonZero) {
   EXPECT_NE(ManifestCipher(other).link_group(1, 2), cipher_.link_group(1, 2));
 }
 
-TEST_F(ManifestTest, UnsortedRecordsAreTheCallersBug) {
+TEST_F(ManifestTest, UnsortedOrOutOfRangeRecordsAreTheCallersBug) {
   std::vector<ManifestRecord> records = {named("b"), named("a")};
   EXPECT_THROW(cipher_.seal(dir_, records), std::invalid_argument);
+  std::vector<std::function<void(ManifestRecord&)>> bad = {
+      [](ManifestRecord& r) { r.mode = 010000; },
+      [](ManifestRecord& r) { r.mtime_nsec = 1000000000; },
+      [](ManifestRecord& r) { r.name = "a/b"; },
+      [](ManifestRecord& r) { r.xattrs = {{"user.b", ""}, {"user.a", ""}}; },
+      [](ManifestRecord& r) { r.xattrs = {{"user.a", std::string(65537, 'x')}}; },
+      [](ManifestRecord& r) {
+        r.type = EntryType::kSymlink;
+        r.link_group = 7;
+      },
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    std::vector<ManifestRecord> one = {named("a")};
+    bad[i](one[0]);
+    EXPECT_THROW(cipher_.seal(dir_, one), std::invalid_argument) << i;
+  }
 }
 
 }  // namespace
