@@ -15,6 +15,8 @@
 #include "config/key_file.h"
 #include "crypto/node_id.h"
 #include "src/cli/cli_error.h"
+#include "src/fs/backing_io.h"
+#include "src/fs/decrypt_view.h"
 #include "src/util/exit_codes.h"
 
 namespace encfsr::cli {
@@ -111,20 +113,31 @@ OpenedCopy open_copy(const std::filesystem::path& cipher_dir, const CopyOptions&
   }
   copy.master = unlock(key_file, key_path.string(), options.key_options);
 
+  const crypto::KeySet keys(copy.master);
+  if (key_file.names && !config::view_section_valid(key_file, keys)) {
+    throw CliError(util::kExitKeyFile,
+                   "view section of " + key_path.string() + " fails authentication");
+  }
+  // The view section: the given key file's, else (--key) the copy's own, if it authenticates.
+  std::optional<config::KeyFile> view = key_file.names ? std::optional(key_file) : std::nullopt;
+  if (!view && options.key) {
+    auto own = fs::read_small_file(copy.root.get(), std::string(crypto::kKeyFileName), 64 * 1024);
+    config::KeyFile parsed;
+    std::string ignored;
+    if (own && config::parse_key_file(*own, parsed, ignored) && parsed.names &&
+        config::view_section_valid(parsed, keys)) {
+      view = parsed;
+    }
+  }
+  copy.manifests = fs::copy_has_manifests(
+      copy.root.get(), view ? std::optional(view->manifests.value_or(false)) : std::nullopt);
   if (options.names) {
     copy.names = parse_names(*options.names);
-    return copy;
+  } else if (view) {
+    copy.names = *view->names;
+  } else {
+    copy.names = detect_names(copy.root.get(), keys);
   }
-  const crypto::KeySet keys(copy.master);
-  if (key_file.names) {
-    if (!config::view_section_valid(key_file, keys)) {
-      throw CliError(util::kExitKeyFile,
-                     "view section of " + key_path.string() + " fails authentication");
-    }
-    copy.names = *key_file.names;
-    return copy;
-  }
-  copy.names = detect_names(copy.root.get(), keys);
   return copy;
 }
 

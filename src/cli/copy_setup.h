@@ -26,6 +26,10 @@ struct OpenedCopy {
   util::UniqueFd root;  // O_DIRECTORY fd of CIPHERDIR
   crypto::MasterKey master;
   crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
+  // Whether the copy has directory manifests: as the authenticated view section of its key
+  // file says (the copy's own encfsr.key when --key named another file), else whether its root
+  // holds encfsr.dir.
+  bool manifests = false;
 };
 // Throws CliError: kExitIo (CIPHERDIR unreadable / not a directory), kExitKeyFile (no key file
 // or damaged), kExitPassword.

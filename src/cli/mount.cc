@@ -185,6 +185,8 @@ int run_mount(MountArgs& args) {
     factory = [&copy](const std::string& /*mountpoint*/) -> std::unique_ptr<fs::View> {
       fs::DecryptOptions options;
       options.names = copy->names;
+      options.manifests = copy->manifests;
+      options.compare_owners = ::geteuid() == 0;
       try {
         return fs::make_decrypt_view(std::move(copy->root), copy->master, std::move(options));
       } catch (const std::runtime_error& e) {

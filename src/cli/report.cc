@@ -73,6 +73,16 @@ const char* kind_token(fs::DamageKind kind) noexcept {
       return "unreadable";
     case fs::DamageKind::kType:
       return "type";
+    case fs::DamageKind::kManifest:
+      return "manifest";
+    case fs::DamageKind::kMissing:
+      return "missing";
+    case fs::DamageKind::kUnexpected:
+      return "unexpected";
+    case fs::DamageKind::kMetadata:
+      return "metadata";
+    case fs::DamageKind::kChanged:
+      return kChangedToken;
   }
   return "unknown";
 }
@@ -88,7 +98,12 @@ void DamageReport::add(const fs::Damage& damage) {
 
 void DamageReport::add(DamageRecord record) {
   std::lock_guard lock(mutex_);
-  if (!record.path.empty()) paths_.insert(record.path);
+  if (record.kind == kChangedToken) {
+    warnings_.push_back(std::move(record));
+    return;
+  }
+  // "metadata" says the copy's own inode differs; the entry itself is intact and restorable.
+  if (!record.path.empty() && record.kind != "metadata") paths_.insert(record.path);
   events_.push_back(std::move(record));
 }
 
@@ -105,7 +120,7 @@ bool DamageReport::damaged_since(std::size_t mark, std::string_view path) const 
   std::lock_guard lock(mutex_);
   for (std::size_t i = mark; i < events_.size(); ++i) {
     const DamageRecord& event = events_[i];
-    if (event.path == path) return true;
+    if (event.path == path && event.kind != "metadata") return true;
     if (event.path.empty() && (event.kind == "block" || event.kind == "size")) return true;
   }
   return false;
@@ -135,6 +150,18 @@ std::vector<DamageRecord> DamageReport::records() const {
     if (kept.cipher_path.empty()) kept.cipher_path = event.cipher_path;
   }
   return merged;
+}
+
+std::vector<std::string> DamageReport::changed_during_backup() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const DamageRecord& w : warnings_) {
+    const std::string& path = w.shown_path();
+    if (paths_.count(w.path) != 0 || !seen.insert(path).second) continue;  // damage says more
+    out.push_back(path);
+  }
+  return out;
 }
 
 std::string printable_path(std::string_view path) {

@@ -34,6 +34,8 @@ struct DamageRecord {
   const std::string& shown_path() const noexcept { return path.empty() ? cipher_path : path; }
 };
 
+// The token of the "changed during backup" warning (fs::DamageKind::kChanged).
+inline constexpr const char* kChangedToken = "changed";
 // The stable token of a damage kind used in the text and JSON output.
 const char* kind_token(fs::DamageKind kind) noexcept;
 
@@ -48,18 +50,23 @@ class DamageReport {
 
   // Number of events so far (a mark for damaged_since).
   std::size_t events() const;
-  // Whether an event since `mark` concerns plaintext path `path`, or is a content problem
-  // (block, size) whose plaintext path the view did not know.
+  // Whether an event since `mark` concerns plaintext path `path` (other than "metadata": the
+  // copy's own mode or owner differs, the entry is intact), or is a content problem (block,
+  // size) whose plaintext path the view did not know.
   bool damaged_since(std::size_t mark, std::string_view path) const;
-  // Whether any event names plaintext path `path`.
+  // Whether any event other than "metadata" names plaintext path `path`.
   bool has_damage(std::string_view path) const;
 
-  // The merged list, in order of first appearance.
+  // The merged list of damage, in order of first appearance (warnings are not damage).
   std::vector<DamageRecord> records() const;
+  // Paths that changed during the backup (warnings), in order, each once, leaving out paths
+  // that are damaged.
+  std::vector<std::string> changed_during_backup() const;
 
  private:
   mutable std::mutex mutex_;
   std::vector<DamageRecord> events_;
+  std::vector<DamageRecord> warnings_;
   std::unordered_set<std::string> paths_;
 };
 

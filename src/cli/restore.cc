@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -71,7 +73,7 @@ class Restorer : public TreeVisitor {
         error(dir.path, "cannot open the destination", errno);
         return false;
       }
-      dirs_.push_back({util::UniqueFd(fd), false});
+      dirs_.push_back({util::UniqueFd(fd), false, {}});
       return true;
     }
     bool created = false;
@@ -79,7 +81,7 @@ class Restorer : public TreeVisitor {
     util::UniqueFd fd = open_or_create_dir(current_dir(), dir.path, created);
     if (!fd) return false;
     ++stats_.directories;
-    dirs_.push_back({std::move(fd), created});
+    dirs_.push_back({std::move(fd), created, extra_of(dir)});
     return true;
   }
 
@@ -88,7 +90,7 @@ class Restorer : public TreeVisitor {
     dirs_.pop_back();
     if (dir.path.empty()) return;
     if (top.created || options_.overwrite) {
-      if (const int err = apply_attributes(top.fd.get(), dir.attr); err != 0) {
+      if (const int err = apply_attributes(top.fd.get(), dir, top.extra); err != 0) {
         error(dir.path, "cannot set mode, owner or times of", err);
       }
     }
@@ -101,6 +103,14 @@ class Restorer : public TreeVisitor {
     if (!options_.overwrite && exists(dir, name)) {
       report_exists(node.path);
       return;
+    }
+    const fs::ExtraAttrs extra = extra_of(node);
+    if (extra.link_group != 0) {
+      auto first = link_groups_.find(extra.link_group);
+      if (first != link_groups_.end()) {
+        link_to(first->second, dir, name, node.path);
+        return;
+      }
     }
     std::string temp;
     util::UniqueFd out = create_temp_file(dir, temp);
@@ -127,7 +137,7 @@ class Restorer : public TreeVisitor {
     }
     std::string final_name = name;
     if (damaged) final_name += kSalvageSuffix;
-    int err = apply_attributes(out.get(), node.attr);
+    int err = apply_attributes(out.get(), node, extra);
     if (err == 0 && ::close(out.release()) != 0) err = errno;
     if (err != 0) {
       ::unlinkat(dir, temp.c_str(), 0);
@@ -143,6 +153,7 @@ class Restorer : public TreeVisitor {
     } else {
       ++stats_.files;
       stats_.bytes += outcome.bytes;
+      if (extra.link_group != 0) link_groups_.emplace(extra.link_group, node.path);
     }
     progress_.update(progress_entries_, progress_bytes_);
   }
@@ -175,9 +186,17 @@ class Restorer : public TreeVisitor {
       }
     }
     int err = 0;
-    if (as_root_ && ::fchownat(dir, temp.c_str(), node.attr.st_uid, node.attr.st_gid,
-                               AT_SYMLINK_NOFOLLOW) != 0) {
+    if (chown_wanted() && ::fchownat(dir, temp.c_str(), node.attr.st_uid, node.attr.st_gid,
+                                     AT_SYMLINK_NOFOLLOW) != 0) {
       err = errno;
+    }
+    const fs::ExtraAttrs extra = extra_of(node);
+    if (!extra.authenticated) ++stats_.unauthenticated;
+    if (err == 0) {
+      const std::string path = "/proc/self/fd/" + std::to_string(dir) + "/" + temp;
+      err = set_xattrs(node.path, extra, [&](const crypto::Xattr& x) {
+        return ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
+      });
     }
     const struct timespec times[2] = {node.attr.st_atim, node.attr.st_mtim};
     if (err == 0 && ::utimensat(dir, temp.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
@@ -210,23 +229,24 @@ class Restorer : public TreeVisitor {
     if (!fd) return false;
     if (created) {
       ++stats_.directories;
-      deferred_.push_back(dir);
+      deferred_.push_back({dir, extra_of(dir)});
     }
-    dirs_.push_back({std::move(fd), false});
+    dirs_.push_back({std::move(fd), false, {}});
     return true;
   }
   void pop_ancestors() { dirs_.clear(); }
 
   // Sets the attributes of the created ancestors, deepest first.
   void finish_ancestors() {
-    std::stable_sort(deferred_.begin(), deferred_.end(), [](const WalkNode& a, const WalkNode& b) {
-      return std::count(a.path.begin(), a.path.end(), '/') >
-             std::count(b.path.begin(), b.path.end(), '/');
+    using Deferred = std::pair<WalkNode, fs::ExtraAttrs>;
+    std::stable_sort(deferred_.begin(), deferred_.end(), [](const Deferred& a, const Deferred& b) {
+      return std::count(a.first.path.begin(), a.first.path.end(), '/') >
+             std::count(b.first.path.begin(), b.first.path.end(), '/');
     });
-    for (const WalkNode& dir : deferred_) {
+    for (const auto& [dir, extra] : deferred_) {
       util::UniqueFd fd(
           ::openat(dest_fd_, dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      int err = fd ? apply_attributes(fd.get(), dir.attr) : errno;
+      int err = fd ? apply_attributes(fd.get(), dir, extra) : errno;
       if (err != 0) error(dir.path, "cannot set mode, owner or times of", err);
     }
     deferred_.clear();
@@ -241,7 +261,48 @@ class Restorer : public TreeVisitor {
   struct OpenDir {
     util::UniqueFd fd;
     bool created = false;
+    fs::ExtraAttrs extra;
   };
+
+  bool chown_wanted() const { return as_root_ && options_.same_owner; }
+
+  // The entry's hard-link group and xattrs (none if the view cannot say).
+  fs::ExtraAttrs extra_of(const WalkNode& node) {
+    auto extra = view_.extra_attrs(node.ino);
+    return extra ? std::move(*extra) : fs::ExtraAttrs{};
+  }
+
+  // Sets xattrs with `set` (0 or -1 and errno). A restore that is not root may not set trusted.*
+  // or security.* xattrs: those are counted, not errors. Returns 0 or the first other errno.
+  template <typename Set>
+  int set_xattrs(const std::string& path, const fs::ExtraAttrs& extra, Set&& set) {
+    for (const crypto::Xattr& x : extra.xattrs) {
+      if (set(x) == 0) continue;
+      const int err = errno;
+      if (!as_root_ && (err == EPERM || err == EACCES) && x.name.rfind("user.", 0) != 0) {
+        ++stats_.xattrs_skipped;
+        continue;
+      }
+      error(path, ("cannot set xattr " + x.name + " of").c_str(), err);
+    }
+    return 0;
+  }
+
+  // Makes `name` in directory `dir` a hard link to `first` (a path under DEST restored earlier).
+  void link_to(const std::string& first, int dir, const std::string& name,
+               const std::string& path) {
+    progress_.update(++progress_entries_, progress_bytes_);
+    std::string temp;
+    for (int attempt = 0;; ++attempt) {
+      temp = next_temp_name();
+      if (::linkat(dest_fd_, first.c_str(), dir, temp.c_str(), 0) == 0) break;
+      if (errno != EEXIST || attempt > 100) {
+        error(path, "cannot create hard link", errno);
+        return;
+      }
+    }
+    if (commit(dir, temp, name, path)) ++stats_.links;
+  }
 
   int current_dir() const { return dirs_.empty() ? dest_fd_ : dirs_.back().fd.get(); }
 
@@ -285,13 +346,19 @@ class Restorer : public TreeVisitor {
     return {};
   }
 
-  // Owner (as root), mode and times. 0 or an errno. The setuid, setgid and sticky bits are
-  // dropped: nothing in the copy authenticates a mode, and whoever holds the storage could
-  // otherwise plant a setuid-root file in a restore (counted for the summary).
-  int apply_attributes(int fd, const struct stat& attr) {
-    if (as_root_ && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
-    if ((attr.st_mode & 07000) != 0) ++stats_.special_bits_dropped;
-    if (::fchmod(fd, attr.st_mode & 0777) != 0) return errno;
+  // Owner (as root), mode, xattrs and times, in that order: chown clears setuid bits and file
+  // capabilities, so mode and xattrs come after it. 0 or an errno. Without an authenticated
+  // record the view's mode has no setuid, setgid or sticky bit (so whoever holds the storage
+  // cannot plant a setuid-root file); such entries are counted for the summary.
+  int apply_attributes(int fd, const WalkNode& node, const fs::ExtraAttrs& extra) {
+    const struct stat& attr = node.attr;
+    if (chown_wanted() && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
+    if (!extra.authenticated) ++stats_.unauthenticated;
+    const mode_t mode = attr.st_mode & (extra.authenticated ? 07777 : 0777);
+    if (::fchmod(fd, mode) != 0) return errno;
+    set_xattrs(node.path, extra, [&](const crypto::Xattr& x) {
+      return ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
+    });
     const struct timespec times[2] = {attr.st_atim, attr.st_mtim};
     if (::futimens(fd, times) != 0) return errno;
     return 0;
@@ -342,7 +409,8 @@ class Restorer : public TreeVisitor {
   bool as_root_;
   std::vector<std::uint8_t> buffer_;
   std::vector<OpenDir> dirs_;
-  std::vector<WalkNode> deferred_;
+  std::vector<std::pair<WalkNode, fs::ExtraAttrs>> deferred_;
+  std::unordered_map<std::uint64_t, std::string> link_groups_;  // group -> first restored path
   std::uint64_t temp_counter_ = 0;
   std::uint64_t progress_bytes_ = 0;
   std::uint64_t progress_entries_ = 0;
@@ -432,13 +500,19 @@ std::string restore_summary(const RestoreStats& stats, double seconds, std::size
                 stats.files, stats.directories, stats.symlinks, stats.bytes, seconds, damaged,
                 stats.errors + stats.missing);
   std::string summary = text;
+  if (stats.links > 0) summary += "; " + std::to_string(stats.links) + " hard links";
   if (stats.salvaged > 0) {
     summary +=
         "; " + std::to_string(stats.salvaged) + " salvaged as *" + std::string(kSalvageSuffix);
   }
-  if (stats.special_bits_dropped > 0) {
-    summary += "; setuid/setgid/sticky bits of " + std::to_string(stats.special_bits_dropped) +
-               " entries not restored (the copy does not authenticate modes)";
+  if (stats.unauthenticated > 0) {
+    summary += "; " + std::to_string(stats.unauthenticated) +
+               " entries without an authenticated manifest record: their setuid, setgid and "
+               "sticky bits were not restored";
+  }
+  if (stats.xattrs_skipped > 0) {
+    summary += "; " + std::to_string(stats.xattrs_skipped) +
+               " trusted/security xattrs not set (restore as root to set them)";
   }
   return summary;
 }
@@ -449,6 +523,7 @@ CommandRunner add_restore(CLI::App& app) {
     std::vector<std::string> args;
     bool overwrite = false;
     bool salvage = false;
+    bool no_same_owner = false;
     int progress = 0;  // --progress 1, --no-progress -1
   };
   auto state = std::make_shared<State>();
@@ -466,6 +541,9 @@ CommandRunner add_restore(CLI::App& app) {
   command->add_flag("--salvage", state->salvage,
                     "Also write damaged files, as NAME.damaged, with their bad 4 KiB blocks "
                     "zero-filled");
+  command->add_flag("--no-same-owner", state->no_same_owner,
+                    "As root, leave restored entries owned by root instead of giving them the "
+                    "owners recorded in the copy (as tar's option of that name)");
   command->add_flag("--progress,!--no-progress", state->progress,
                     "Show progress on stderr (entries and bytes done, rate, time left); default: "
                     "only when stderr is a terminal");
@@ -498,6 +576,8 @@ CommandRunner add_restore(CLI::App& app) {
     DamageReport report;
     fs::DecryptOptions view_options;
     view_options.names = copy.names;
+    view_options.manifests = copy.manifests;
+    view_options.compare_owners = ::geteuid() == 0;
     view_options.on_damage = report.sink();
     view_options.lenient_sizes = state->salvage;
     std::unique_ptr<fs::View> view =
@@ -506,6 +586,7 @@ CommandRunner add_restore(CLI::App& app) {
     RestoreOptions options;
     options.overwrite = state->overwrite;
     options.salvage = state->salvage;
+    options.same_owner = !state->no_same_owner;
     options.progress = progress_wanted(state->progress);
     options.messages = stderr;
     const RestoreStats stats = restore_view(*view, report, paths, dest_fd.get(), options);

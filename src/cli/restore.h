@@ -1,8 +1,12 @@
 // src/cli/restore.h — the core of `encfsr restore`: copy entries of a (decrypt) view into a
 // destination directory without FUSE, keeping modes, times, symlinks (and owners as root).
 //
-// Files are written under a temporary name in their directory (O_EXCL, 0600), given their mode
-// and times, then renamed without replacing (--overwrite: plain rename). A damaged file is not
+// Files are written under a temporary name in their directory (O_EXCL, 0600), given their owner
+// (as root), mode, xattrs and times, then renamed without replacing (--overwrite: plain
+// rename). Metadata is the view's: from the copy's manifests, which authenticate all 12 mode bits,
+// owners, mtimes, xattrs (ACLs, file capabilities) and hard-link groups; entries without an
+// authenticated record lose their setuid, setgid and sticky bits. The second and later members of
+// a hard-link group become hard links to the first one restored. A damaged file is not
 // created under its name; with salvage it is written as "NAME.damaged" with its bad blocks
 // zeroed. Directories get their mode and times after their contents (deepest first), so a
 // read-only directory still gets its files. Messages ("exists: PATH", errors) go to `messages`.
@@ -22,6 +26,7 @@ struct RestoreOptions {
   bool overwrite = false;
   bool salvage = false;
   bool progress = false;         // show progress on `messages` (see ProgressBar)
+  bool same_owner = true;        // as root, give entries their owners (--no-same-owner: not)
   std::FILE* messages = stderr;  // "exists: PATH" and error lines
 };
 
@@ -33,7 +38,10 @@ struct RestoreStats {
   std::uint64_t salvaged = 0;  // written as NAME.damaged
   std::uint64_t errors = 0;    // destination errors and existing entries
   std::uint64_t missing = 0;   // PATH arguments not in the copy
-  std::uint64_t special_bits_dropped = 0;  // entries whose setuid/setgid/sticky bits were dropped
+  std::uint64_t links = 0;     // hard links made to an earlier restored member of their group
+  std::uint64_t unauthenticated = 0;  // entries restored without an authenticated manifest
+                                      // record (setuid, setgid and sticky bits dropped)
+  std::uint64_t xattrs_skipped = 0;   // xattrs a non-root restore may not set (EPERM)
 };
 
 // Restores `paths` (plaintext view paths; empty = everything) of `view` under the directory

@@ -3,6 +3,8 @@
 // copy's own key file when another key file was given) without FUSE.
 #include "src/cli/verify.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -160,22 +162,32 @@ VerifyStats verify_view(fs::View& view, DamageReport& report) {
   return verify_view(view, report, none);
 }
 
-std::string verify_summary(const VerifyStats& stats, std::size_t damaged) {
+std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::size_t changed) {
   std::string text =
       "entries " + std::to_string(stats.entries) + " (files " + std::to_string(stats.files) +
       ", directories " + std::to_string(stats.directories) + ", symlinks " +
       std::to_string(stats.symlinks) + "), " + std::to_string(stats.bytes) + " bytes: ";
   text += damaged == 0 ? std::string("clean") : std::to_string(damaged) + " damaged";
+  if (changed > 0) text += "; " + std::to_string(changed) + " changed during backup";
   return text;
 }
 
-std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged) {
+std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
+                        const std::vector<std::string>& changed, bool completeness_checked) {
+  std::string changed_json = "[";
+  for (const std::string& path : changed) {
+    if (changed_json.size() > 1) changed_json += ",";
+    changed_json += json_string(path);
+  }
+  changed_json += "]";
   return "{\"entries\":" + std::to_string(stats.entries) +
          ",\"files\":" + std::to_string(stats.files) +
          ",\"directories\":" + std::to_string(stats.directories) +
          ",\"symlinks\":" + std::to_string(stats.symlinks) +
          ",\"bytes\":" + std::to_string(stats.bytes) +
-         ",\"damaged\":" + json_damage_array(damaged) + "}";
+         ",\"damaged\":" + json_damage_array(damaged) +
+         ",\"changed_during_backup\":" + changed_json +
+         ",\"completeness_checked\":" + (completeness_checked ? "true" : "false") + "}";
 }
 
 CommandRunner add_verify(CLI::App& app) {
@@ -189,8 +201,11 @@ CommandRunner add_verify(CLI::App& app) {
   auto state = std::make_shared<State>();
   CLI::App* command = app.add_subcommand(
       "verify",
-      "Check every name, block, symlink and side file of a ciphertext copy without FUSE. "
-      "Prints a summary and one line per damaged entry. Exit 0: clean; 8: damage found.");
+      "Check every name, block, symlink, side file and directory manifest of a ciphertext copy "
+      "without FUSE: missing, unexpected and retyped entries, and metadata that differs from the "
+      "manifests. Prints a summary, one line per damaged entry and one per entry that changed "
+      "while the backup read it. Exit 0: clean (changes during the backup are warnings); 8: "
+      "damage found.");
   add_copy_options(*command, state->copy);
   command->add_flag("--json", state->json,
                     "Print one JSON object: entries, files, directories, symlinks, bytes and the "
@@ -210,6 +225,9 @@ CommandRunner add_verify(CLI::App& app) {
     check_copy_key_file(cipher_dir, state->copy, copy.master, report);
     fs::DecryptOptions view_options;
     view_options.names = copy.names;
+    view_options.manifests = copy.manifests;
+    const bool manifests = copy.manifests;
+    view_options.compare_owners = ::geteuid() == 0;
     view_options.on_damage = report.sink();
     std::unique_ptr<fs::View> view =
         fs::make_decrypt_view(std::move(copy.root), copy.master, view_options);
@@ -225,11 +243,16 @@ CommandRunner add_verify(CLI::App& app) {
     view.reset();
 
     const std::vector<DamageRecord> damaged = report.records();
+    const std::vector<std::string> changed = report.changed_during_backup();
     if (state->json) {
-      std::printf("%s\n", verify_json(stats, damaged).c_str());
+      std::printf("%s\n", verify_json(stats, damaged, changed, manifests).c_str());
     } else if (!state->quiet) {
-      std::printf("%s\n", verify_summary(stats, damaged.size()).c_str());
+      std::printf("%s\n", verify_summary(stats, damaged.size(), changed.size()).c_str());
       for (const DamageRecord& record : damaged) std::printf("%s\n", damage_line(record).c_str());
+      for (const std::string& path : changed) {
+        std::printf("changed during backup: %s\n", printable_path(path).c_str());
+      }
+      if (!manifests) std::printf("%s\n", kNoManifestsLine);
     }
     std::fflush(stdout);
     return damaged.empty() ? util::kExitOk : util::kExitDamage;

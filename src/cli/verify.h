@@ -26,9 +26,17 @@ VerifyStats verify_view(fs::View& view, DamageReport& report, ProgressBar& progr
 // The same without progress.
 VerifyStats verify_view(fs::View& view, DamageReport& report);
 
-// "entries N (files F, directories D, symlinks S), B bytes: clean" or "...: D damaged".
-std::string verify_summary(const VerifyStats& stats, std::size_t damaged);
-// {"entries":N,"files":N,"directories":N,"symlinks":N,"bytes":N,"damaged":[...]}
-std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged);
+// "entries N (files F, directories D, symlinks S), B bytes: clean" or "...: D damaged", then
+// "; C changed during backup" when C > 0.
+std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::size_t changed = 0);
+// {"entries":N,"files":N,"directories":N,"symlinks":N,"bytes":N,"damaged":[...],
+//  "changed_during_backup":[PATH...],"completeness_checked":true|false}
+std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
+                        const std::vector<std::string>& changed = {},
+                        bool completeness_checked = true);
+// The line verify prints for a copy without manifests.
+inline constexpr const char* kNoManifestsLine =
+    "completeness not checked: the copy has no directory manifests (made with manifests: false "
+    "or before format 2); deleted, added or replaced entries are not detected";
 
 }  // namespace encfsr::cli

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <climits>
 #include <cstring>
 
+#include "src/util/log.h"
 #include "src/util/open_file.h"
 #include "src/util/unique_fd.h"
 
@@ -119,6 +121,66 @@ util::Result<std::size_t> MemoryFile::read(std::uint64_t offset, std::span<std::
   const std::size_t n = std::min(buf.size(), contents_.size() - static_cast<std::size_t>(offset));
   std::memcpy(buf.data(), contents_.data() + offset, n);
   return n;
+}
+
+namespace {
+
+// One call of listxattr/getxattr shape (size 0 asks for the size), retried while the value
+// grows between the two calls. Fills `out` exactly.
+template <typename Call>
+int read_sized(std::string& out, Call&& call) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const ssize_t size = call(nullptr, 0);
+    if (size < 0) return errno;
+    out.resize(static_cast<std::size_t>(size));
+    if (size == 0) return 0;
+    const ssize_t got = call(out.data(), out.size());
+    if (got >= 0) {
+      out.resize(static_cast<std::size_t>(got));
+      return 0;
+    }
+    if (errno != ERANGE) return errno;
+  }
+  return ERANGE;
+}
+
+}  // namespace
+
+util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::string& name) {
+  // The l* calls on /proc/self/fd/N/NAME: the directory by its fd, the entry not followed.
+  const std::string path = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+  const bool self = name.empty();
+  std::string names;
+  int err = read_sized(names, [&](char* buf, std::size_t size) {
+    return self ? ::flistxattr(dir_fd, buf, size) : ::llistxattr(path.c_str(), buf, size);
+  });
+  if (err == ENOTSUP) return std::vector<crypto::Xattr>{};
+  if (err != 0) return util::Errno{err};
+  std::vector<crypto::Xattr> out;
+  std::size_t total = 0;
+  for (std::size_t pos = 0; pos < names.size();) {
+    const std::size_t end = names.find('\0', pos);
+    crypto::Xattr x;
+    x.name = names.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end == std::string::npos ? names.size() : end + 1;
+    if (x.name.empty() || x.name.size() > 255) continue;
+    err = read_sized(x.value, [&](char* buf, std::size_t size) {
+      return self ? ::fgetxattr(dir_fd, x.name.c_str(), buf, size)
+                  : ::lgetxattr(path.c_str(), x.name.c_str(), buf, size);
+    });
+    if (err == ENODATA) continue;  // removed since the listing
+    if (err != 0) return util::Errno{err};
+    total += x.name.size() + x.value.size();
+    out.push_back(std::move(x));
+  }
+  if (total > crypto::kMaxXattrBytes) {
+    util::log::warning("xattrs of " + util::log::name(name) +
+                       " exceed 1 MiB in all; left out of the manifest");
+    return std::vector<crypto::Xattr>{};
+  }
+  std::sort(out.begin(), out.end(),
+            [](const crypto::Xattr& a, const crypto::Xattr& b) { return a.name < b.name; });
+  return out;
 }
 
 struct stat virtual_attr(mode_t type_and_mode, std::uint64_t size) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/manifest.h"
 #include "src/fs/view.h"
 #include "src/util/result.h"
 
@@ -36,6 +37,12 @@ mode_t entry_type(int dir_fd, const RawEntry& entry);
 // regular file, a symlink included). Never blocks on a FIFO.
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
+
+// The extended attributes of entry `name` of directory `dir_fd` (of `dir_fd` itself when `name`
+// is empty), sorted by name, symlinks not followed. A filesystem without xattrs gives none; so
+// does an entry whose xattrs exceed crypto::kMaxXattrBytes in all (logged). Errors (EACCES, ...)
+// are returned.
+util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::string& name);
 
 // Per-thread scratch buffers of the read path (no allocation per request once grown).
 enum class Scratch { kPlain, kCipher };

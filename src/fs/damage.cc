@@ -17,7 +17,17 @@ const char* describe(DamageKind kind) noexcept {
     case DamageKind::kUnreadable:
       return "unreadable";
     case DamageKind::kType:
-      return "not a file, directory or symlink";
+      return "not the type its directory's manifest lists";
+    case DamageKind::kManifest:
+      return "directory manifest missing or fails authentication";
+    case DamageKind::kMissing:
+      return "listed in the directory's manifest but missing from the copy";
+    case DamageKind::kUnexpected:
+      return "not listed in the directory's manifest";
+    case DamageKind::kMetadata:
+      return "mode or owner in the copy differs from the manifest";
+    case DamageKind::kChanged:
+      return "changed during backup";
   }
   return "damaged";
 }

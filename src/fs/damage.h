@@ -17,8 +17,17 @@ enum class DamageKind {
   kSize,        // a ciphertext size no encoder produces (truncated or extended)
   kLink,        // a symlink target failed authentication
   kUnreadable,  // an I/O error reading the copy
-  kType,        // a FIFO, socket or device where a file, directory or symlink belongs
+  kType,        // a FIFO, socket or device where a file, directory or symlink belongs, or an
+                // entry whose type differs from its directory's manifest (entry hidden)
+  kManifest,    // a directory's manifest is missing (where one is expected) or fails
+  kMissing,     // an entry of a directory's manifest is not in the copy
+  kUnexpected,  // an entry of the copy is not in its directory's manifest (entry hidden)
+  kMetadata,    // the copy's own mode or owner of an entry differs from the manifest
+  kChanged,     // a warning, not damage: size or mtime differs from the manifest because the
+                // source changed while the backup read it
 };
+// Whether a kind is a warning rather than damage.
+constexpr bool is_warning(DamageKind kind) noexcept { return kind == DamageKind::kChanged; }
 const char* describe(DamageKind kind) noexcept;
 
 struct Damage {

@@ -14,8 +14,12 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <list>
+#include <mutex>
+#include <unordered_map>
 
 #include "crypto/content_cipher.h"
+#include "crypto/manifest.h"
 #include "crypto/size_math.h"
 #include "src/fs/backing_io.h"
 #include "src/fs/dir_fd_cache.h"
@@ -30,6 +34,49 @@ using util::Errno;
 using util::Result;
 
 constexpr std::size_t kSideFileLimit = 4096;
+constexpr std::size_t kManifestCacheDirs = 256;
+
+// A directory's manifest as read from the copy.
+struct DirManifest {
+  enum class State { kNone, kDamaged, kPresent };
+  State state = State::kNone;
+  std::vector<crypto::ManifestRecord> records;  // sorted by name
+
+  const crypto::ManifestRecord* find(std::string_view name) const {
+    auto it = std::lower_bound(
+        records.begin(), records.end(), name,
+        [](const crypto::ManifestRecord& r, std::string_view n) { return r.name < n; });
+    return it != records.end() && it->name == name ? &*it : nullptr;
+  }
+};
+using ManifestPtr = std::shared_ptr<const DirManifest>;
+
+mode_t type_bits(crypto::EntryType type) {
+  switch (type) {
+    case crypto::EntryType::kDirectory:
+      return S_IFDIR;
+    case crypto::EntryType::kSymlink:
+      return S_IFLNK;
+    case crypto::EntryType::kRegular:
+      break;
+  }
+  return S_IFREG;
+}
+
+// Whether the copy's mtime is the manifest's, at the precision the copy evidently keeps: its
+// nanoseconds' trailing zeros tell (100 ns on NTFS, 10 ms on exFAT, ...); a copy with none kept
+// whole seconds, or 2-second steps (FAT), so one second either way is the same time.
+bool same_mtime(const struct timespec& copy, const crypto::ManifestRecord& r) {
+  if (copy.tv_nsec == 0) {
+    const std::int64_t delta = static_cast<std::int64_t>(copy.tv_sec) - r.mtime_sec;
+    return delta >= -1 && delta <= 1;
+  }
+  if (copy.tv_sec != r.mtime_sec) return false;
+  long step = 1;
+  while (step < 100000000 && copy.tv_nsec % (step * 10) == 0) step *= 10;
+  const long recorded = static_cast<long>(r.mtime_nsec);
+  return copy.tv_nsec == recorded - recorded % step;
+}
 
 class Reporter {
  public:
@@ -119,7 +166,11 @@ class DecryptView final : public View {
         lenient_sizes_(options.lenient_sizes),
         report_(std::move(options.on_damage)),
         table_(crypto::root_id(keys_)),
-        dirs_(32, std::chrono::hours(24 * 365)) {}
+        dirs_(32, std::chrono::hours(24 * 365)),
+        manifest_cipher_(keys_),
+        manifests_(options.manifests) {
+    probe_copy_metadata(options.compare_owners);
+  }
 
   double entry_timeout() const noexcept override { return timeout_; }
   double attr_timeout() const noexcept override { return timeout_; }
@@ -151,7 +202,7 @@ class DecryptView final : public View {
     n.extra = join_rel(dir->extra, name);
     auto ino = table_.ref(n);
     if (!ino) return Errno{EIO};
-    auto attr = transform(n, *ino, st, (*fd)->get());
+    auto attr = attributes(n, *dir, *ino, st, (*fd)->get(), true);
     if (!attr) {
       table_.forget(*ino, 1);
       return Errno{attr.error()};
@@ -176,7 +227,28 @@ class DecryptView final : public View {
     if (::fstatat((*fd)->get(), n->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return util::last_errno();
     }
-    return transform(*n, ino, st, (*fd)->get());
+    auto parent = table_.find(n->parent);
+    if (!parent) return transform(*n, ino, st, (*fd)->get(), nullptr);
+    return attributes(*n, *parent, ino, st, (*fd)->get(), false);
+  }
+
+  Result<ExtraAttrs> extra_attrs(Ino ino) override {
+    auto n = table_.find(ino);
+    if (!n) return Errno{n.error()};
+    ExtraAttrs extra;
+    if (n->kind == NodeKind::kRoot) return extra;
+    auto parent = table_.find(n->parent);
+    if (!parent) return extra;
+    auto fd = dirs_.open(root_, "", parent->rel);
+    if (!fd) return Errno{fd.error()};
+    const ManifestPtr manifest = manifest_of(n->parent, *parent, (*fd)->get());
+    if (manifest->state != DirManifest::State::kPresent) return extra;
+    const crypto::ManifestRecord* r = manifest->find(plain_base(*n));
+    if (r == nullptr || !r->attrs_known || type_bits(r->type) != n->type) return extra;
+    extra.authenticated = true;
+    extra.link_group = r->link_group;
+    extra.xattrs = r->xattrs;
+    return extra;
   }
 
   Result<std::string> readlink(Ino ino) override {
@@ -200,7 +272,7 @@ class DecryptView final : public View {
     out.reserve(entries->size());
     for (const RawEntry& e : *entries) {
       if (dir->kind == NodeKind::kRoot && e.name == crypto::kKeyFileName) continue;
-      if (crypto::NameCipher::is_side_file(e.name)) continue;
+      if (crypto::NameCipher::is_side_file(e.name) || e.name == crypto::kManifestName) continue;
       const mode_t type = entry_type((*fd)->get(), e);
       std::string full = e.name;
       if (crypto::NameCipher::is_long_form(e.name)) {
@@ -226,6 +298,8 @@ class DecryptView final : public View {
       out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type});
     }
     sort_by_name(out);
+    const ManifestPtr manifest = manifest_of(ino, *dir, (*fd)->get());
+    if (manifest->state == DirManifest::State::kPresent) check_listing(*dir, *manifest, out);
     return out;
   }
 
@@ -281,6 +355,166 @@ class DecryptView final : public View {
     return target;
   }
 
+  // Whether the copy keeps modes and owners at all: tools and filesystems that do not (a copy
+  // made by a user other than root, FAT, SMB, many cloud stores) would otherwise make every
+  // entry "metadata" damage. Decided by the source directories at the copy's root: if none has
+  // the mode (owner) its manifest record gives, the copy's modes (owners) are not compared.
+  void probe_copy_metadata(bool compare_owners) {
+    if (!manifests_) return;
+    auto root = table_.find(kRootIno);
+    if (!root) return;
+    const ManifestPtr manifest = manifest_of(kRootIno, *root, root_->get());
+    bool modes = false, owners = false;
+    for (const crypto::ManifestRecord& r : manifest->records) {
+      struct stat st {};
+      const std::string name = names_.encrypt(root->id, r.name).name;
+      if (!r.attrs_known ||
+          ::fstatat(root_->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        continue;
+      }
+      modes = modes || (st.st_mode & 07777) == r.mode;
+      owners = owners || (st.st_uid == r.uid && st.st_gid == r.gid);
+    }
+    check_modes_ = modes;
+    check_owners_ = compare_owners && owners;
+  }
+
+  // The plaintext name of a backed node (last component of its view path).
+  static std::string_view plain_base(const Node& n) {
+    std::string_view path = n.extra;
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+  }
+
+  // The manifest of directory `dir` (inode `dir_ino`, open as `dir_fd`), read and checked once
+  // and then kept in a small LRU cache. A missing or failing manifest is reported when read.
+  ManifestPtr manifest_of(Ino dir_ino, const Node& dir, int dir_fd) {
+    if (!manifests_) {
+      static const ManifestPtr kNone = std::make_shared<const DirManifest>();
+      return kNone;
+    }
+    {
+      std::lock_guard lock(manifest_mutex_);
+      auto it = manifest_cache_.find(dir_ino);
+      if (it != manifest_cache_.end()) {
+        manifest_lru_.splice(manifest_lru_.begin(), manifest_lru_, it->second.second);
+        return it->second.first;
+      }
+    }
+    auto loaded = std::make_shared<DirManifest>();
+    auto text = read_small_file(dir_fd, std::string(crypto::kManifestName),
+                                crypto::kMaxManifestBytes);
+    if (text && manifest_cipher_.open(dir.id, *text, loaded->records) == crypto::Status::kOk) {
+      loaded->state = DirManifest::State::kPresent;
+    } else {
+      loaded->state = DirManifest::State::kDamaged;
+      report_(Damage{DamageKind::kManifest, join_rel(dir.rel, std::string(crypto::kManifestName)),
+                     dir.extra, 0});
+    }
+    std::lock_guard lock(manifest_mutex_);
+    auto [it, inserted] = manifest_cache_.try_emplace(dir_ino);
+    if (inserted) {
+      manifest_lru_.push_front(dir_ino);
+      it->second = {std::move(loaded), manifest_lru_.begin()};
+      if (manifest_cache_.size() > kManifestCacheDirs) {
+        manifest_cache_.erase(manifest_lru_.back());
+        manifest_lru_.pop_back();
+      }
+    }
+    return it->second.first;
+  }
+
+  // Holds a directory's listing against its manifest: entries the manifest does not list, or
+  // lists with another type, are reported and left out; entries it lists that the copy lacks
+  // are reported as missing.
+  void check_listing(const Node& dir, const DirManifest& manifest, std::vector<DirEntry>& out) {
+    std::vector<bool> seen(manifest.records.size(), false);
+    std::vector<DirEntry> kept;
+    kept.reserve(out.size());
+    for (DirEntry& e : out) {
+      const crypto::ManifestRecord* r = manifest.find(e.name);
+      const std::string cipher = join_rel(dir.rel, names_.encrypt(dir.id, e.name).name);
+      if (r == nullptr) {
+        report_(Damage{DamageKind::kUnexpected, cipher, join_rel(dir.extra, e.name), 0});
+        continue;
+      }
+      seen[static_cast<std::size_t>(r - manifest.records.data())] = true;
+      if (type_bits(r->type) != e.type) {
+        report_(Damage{DamageKind::kType, cipher, join_rel(dir.extra, e.name), 0});
+        continue;
+      }
+      kept.push_back(std::move(e));
+    }
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (seen[i]) continue;
+      const std::string& name = manifest.records[i].name;
+      report_(Damage{DamageKind::kMissing, join_rel(dir.rel, names_.encrypt(dir.id, name).name),
+                     join_rel(dir.extra, name), 0});
+    }
+    out = std::move(kept);
+  }
+
+  // The view's attributes of backed node `n` (inode `ino`) in directory `dir`, from the copy's
+  // lstat `st` and the directory's manifest: mode, owner and times from the manifest, sizes from
+  // the copy. An entry the manifest does not list is ENOENT, one of another type EIO. Without an
+  // authenticated record the copy's own metadata is shown without setuid, setgid and sticky
+  // bits. With `check`, what differs between the copy and the manifest is reported.
+  Result<struct stat> attributes(const Node& n, const Node& dir, Ino ino, const struct stat& st,
+                                 int dir_fd, bool check) {
+    const ManifestPtr manifest = manifest_of(n.parent, dir, dir_fd);
+    const crypto::ManifestRecord* r = nullptr;
+    if (manifest->state == DirManifest::State::kPresent) {
+      r = manifest->find(plain_base(n));
+      if (r == nullptr) {
+        if (check) report_(Damage{DamageKind::kUnexpected, n.rel, n.extra, 0});
+        return Errno{ENOENT};
+      }
+      if (type_bits(r->type) != n.type) {
+        if (check) report_(Damage{DamageKind::kType, n.rel, n.extra, 0});
+        return Errno{EIO};
+      }
+      if (!r->attrs_known) r = nullptr;
+    }
+    return transform(n, ino, st, dir_fd, r, check);
+  }
+
+  Result<struct stat> transform(const Node& n, Ino ino, struct stat st, int dir_fd,
+                                const crypto::ManifestRecord* r, bool check = false) {
+    const struct stat copy = st;
+    auto shown = transform(n, ino, st, dir_fd);
+    if (!shown) return shown;
+    st = *shown;
+    if (r == nullptr) {
+      st.st_mode &= ~static_cast<mode_t>(07000);
+      return st;
+    }
+    if (check) {
+      const bool mode_differs =
+          check_modes_ && !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
+      const bool owner_differs =
+          check_owners_ && (copy.st_uid != r->uid || copy.st_gid != r->gid);
+      if (mode_differs || owner_differs) {
+        report_(Damage{DamageKind::kMetadata, n.rel, n.extra, 0});
+      }
+      bool changed = false;
+      if (S_ISREG(copy.st_mode)) {
+        const auto size = crypto::plain_size(static_cast<std::uint64_t>(copy.st_size));
+        changed = (size && *size != r->size) || !same_mtime(copy.st_mtim, *r);
+      } else if (S_ISLNK(copy.st_mode)) {
+        changed = st.st_size != copy.st_size && static_cast<std::uint64_t>(st.st_size) != r->size;
+      }
+      if (changed) report_(Damage{DamageKind::kChanged, n.rel, n.extra, 0});
+    }
+    st.st_mode = (st.st_mode & S_IFMT) | r->mode;
+    st.st_uid = r->uid;
+    st.st_gid = r->gid;
+    st.st_mtim.tv_sec = static_cast<time_t>(r->mtime_sec);
+    st.st_mtim.tv_nsec = static_cast<long>(r->mtime_nsec);
+    st.st_atim = st.st_mtim;
+    st.st_ctim = st.st_mtim;
+    return st;
+  }
+
   Result<struct stat> transform(const Node& n, Ino ino, struct stat st, int dir_fd) {
     st.st_ino = ino;
     st.st_nlink = 1;
@@ -304,9 +538,23 @@ class DecryptView final : public View {
   Reporter report_;
   InodeTable table_;
   DirFdCache dirs_;
+  crypto::ManifestCipher manifest_cipher_;
+  const bool manifests_;
+  bool check_modes_ = false;   // set once by probe_copy_metadata
+  bool check_owners_ = false;
+  std::mutex manifest_mutex_;
+  std::list<Ino> manifest_lru_;
+  std::unordered_map<Ino, std::pair<ManifestPtr, std::list<Ino>::iterator>> manifest_cache_;
 };
 
 }  // namespace
+
+bool copy_has_manifests(int cipher_root, std::optional<bool> declared) {
+  if (declared) return *declared;
+  struct stat st {};
+  return ::fstatat(cipher_root, std::string(crypto::kManifestName).c_str(), &st,
+                   AT_SYMLINK_NOFOLLOW) == 0;
+}
 
 std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root, const crypto::MasterKey& master,
                                         DecryptOptions options) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "crypto/keys.h"
 #include "crypto/name_cipher.h"
@@ -24,7 +25,18 @@ struct DecryptOptions {
   // A file of a size no encoder produces (cut, extended, empty) is opened with its whole
   // blocks readable (restore --salvage); otherwise its open fails with EIO.
   bool lenient_sizes = false;
+  // Whether every directory of the copy has a manifest (copy_has_manifests). With manifests,
+  // metadata and xattrs come from them and completeness is checked; without, the setuid,
+  // setgid and sticky bits are dropped.
+  bool manifests = false;
+  // Compare the owners of the copy's own inodes with the manifests ("metadata" damage): only
+  // meaningful when the copy could keep owners, i.e. for root.
+  bool compare_owners = false;
 };
+
+// Whether a copy is read with manifests: as the view section of its key file declares
+// (`declared`), else whether its root holds encfsr.dir.
+bool copy_has_manifests(int cipher_root, std::optional<bool> declared);
 
 std::unique_ptr<View> make_decrypt_view(util::UniqueFd cipher_root, const crypto::MasterKey& master,
                                         DecryptOptions options);

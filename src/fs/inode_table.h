@@ -25,6 +25,7 @@ enum class NodeKind : std::uint8_t {
   kBacked,    // an entry of a backing tree (source or ciphertext copy)
   kKeyFile,   // reverse view: the virtual encfsr.key
   kSideFile,  // reverse view: the virtual side file of a long name
+  kManifest,  // reverse view: the virtual manifest (encfsr.dir) of directory `parent`
 };
 
 struct Node {

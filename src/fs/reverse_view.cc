@@ -31,11 +31,13 @@
 
 #include "config/exclude_rules.h"
 #include "crypto/content_cipher.h"
+#include "crypto/manifest.h"
 #include "crypto/name_cipher.h"
 #include "crypto/size_math.h"
 #include "src/fs/backing_io.h"
 #include "src/fs/dir_fd_cache.h"
 #include "src/fs/inode_table.h"
+#include "src/fs/manifest_cache.h"
 #include "src/fs/mount_guard.h"
 #include "src/fs/served_blocks.h"
 #include "src/util/log.h"
@@ -52,6 +54,11 @@ constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f
 // Node-ID names of virtual files: they contain '/', which no real name can.
 constexpr std::string_view kKeyFileIdName = "/key";
 constexpr std::string_view kSideFileIdName = "/side";
+constexpr std::string_view kManifestIdName = "/dir";
+// How long a directory's snapshot (listing + manifest) is reused, and how many are kept.
+constexpr auto kSnapshotTtl = std::chrono::seconds(1);
+constexpr std::size_t kSnapshotDirs = 1024;
+constexpr std::size_t kSnapshotBytes = std::size_t{64} << 20;
 
 struct Tier {
   SharedFd root;
@@ -161,6 +168,51 @@ class EncryptingFile final : public OpenFile {
   ServedBlocks served_;
 };
 
+// An open encfsr.dir: the snapshot it was opened on, held until release.
+class ManifestFile final : public OpenFile {
+ public:
+  ManifestFile(SnapshotPtr snapshot, ManifestCache& cache, Ino dir)
+      : snapshot_(std::move(snapshot)), cache_(cache), dir_(dir) {}
+  ManifestFile(const ManifestFile&) = delete;
+  ManifestFile& operator=(const ManifestFile&) = delete;
+  ~ManifestFile() override { cache_.release(dir_); }
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override {
+    const std::string& data = snapshot_->manifest;
+    if (offset >= data.size()) return std::size_t{0};
+    const std::size_t n = std::min(buf.size(), data.size() - static_cast<std::size_t>(offset));
+    std::memcpy(buf.data(), data.data() + offset, n);
+    return n;
+  }
+
+ private:
+  SnapshotPtr snapshot_;
+  ManifestCache& cache_;
+  Ino dir_;
+};
+
+// A manifest record of an entry from its lstat and xattrs.
+crypto::ManifestRecord record_of(const std::string& name, const struct stat& st,
+                                 std::vector<crypto::Xattr> xattrs,
+                                 const crypto::ManifestCipher& cipher) {
+  crypto::ManifestRecord r;
+  r.name = name;
+  r.type = S_ISDIR(st.st_mode)   ? crypto::EntryType::kDirectory
+           : S_ISLNK(st.st_mode) ? crypto::EntryType::kSymlink
+                                 : crypto::EntryType::kRegular;
+  r.mode = static_cast<std::uint16_t>(st.st_mode & 07777);
+  r.uid = st.st_uid;
+  r.gid = st.st_gid;
+  r.mtime_sec = st.st_mtim.tv_sec;
+  r.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
+  if (!S_ISDIR(st.st_mode)) r.size = static_cast<std::uint64_t>(st.st_size);
+  if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+    r.link_group = cipher.link_group(static_cast<std::uint64_t>(st.st_dev),
+                                     static_cast<std::uint64_t>(st.st_ino));
+  }
+  r.xattrs = std::move(xattrs);
+  return r;
+}
+
 class ReverseView final : public View {
  public:
   ReverseView(const config::Config& config, const crypto::MasterKey& master, ReverseOptions options)
@@ -177,9 +229,12 @@ class ReverseView final : public View {
         root_id_(crypto::root_id(*keys_)),
         table_(root_id_),
         dirs_(32, std::chrono::seconds(1)),
-        guard_(options.mountpoint) {
+        guard_(options.mountpoint),
+        manifests_(config.manifests && !options.plain),
+        snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
+    manifest_ = std::make_unique<crypto::ManifestCipher>(*keys_);
     std::uint32_t index = 0;
     for (const auto& src : config.sources) {
       SourceState state;
@@ -222,6 +277,14 @@ class ReverseView final : public View {
       key.id = crypto::child_id(*keys_, root_id_, kKeyFileIdName);
       return remember(key);
     }
+    if (manifests_ && name == crypto::kManifestName) {
+      Node manifest;
+      manifest.kind = NodeKind::kManifest;
+      manifest.type = S_IFREG;
+      manifest.parent = parent;
+      manifest.id = crypto::child_id(*keys_, dir->id, kManifestIdName);
+      return remember(manifest);
+    }
     bool side = false;
     auto plain = plain_name(*dir, name, side);
     if (!plain) return Errno{plain.error()};
@@ -263,29 +326,17 @@ class ReverseView final : public View {
     auto dir = table_.find(ino);
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
+    if (manifests_) {
+      auto snapshot = snapshots_.for_listing(ino, snapshot_builder(ino));
+      if (!snapshot) return Errno{snapshot.error()};
+      return (*snapshot)->entries;
+    }
     auto children = children_of(*dir);
     if (!children) return Errno{children.error()};
     std::vector<DirEntry> out;
     out.reserve(children->size() + 1);
-    for (const Child& c : *children) {
-      const crypto::NodeId id = crypto::child_id(*keys_, dir->id, c.name);
-      if (plain_) {
-        out.push_back(DirEntry{c.name, crypto::inode_of(id), c.type});
-        continue;
-      }
-      crypto::EncryptedName en = names_->encrypt(dir->id, c.name);
-      if (en.is_long) {
-        const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
-        out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix),
-                               crypto::inode_of(side), S_IFREG});
-      }
-      out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), c.type});
-    }
-    if (dir->kind == NodeKind::kRoot && key_in_view_) {
-      out.push_back(DirEntry{std::string(crypto::kKeyFileName),
-                             crypto::inode_of(crypto::child_id(*keys_, root_id_, kKeyFileIdName)),
-                             S_IFREG});
-    }
+    for (const Child& c : *children) add_entry(*dir, c.name, c.type, out);
+    add_virtual_entries(*dir, out);
     sort_by_name(out);
     return out;
   }
@@ -298,6 +349,12 @@ class ReverseView final : public View {
         return std::unique_ptr<OpenFile>(std::make_unique<MemoryFile>(key_text_));
       case NodeKind::kSideFile:
         return std::unique_ptr<OpenFile>(std::make_unique<MemoryFile>(n->extra));
+      case NodeKind::kManifest: {
+        auto snapshot = snapshots_.open(n->parent, snapshot_builder(n->parent));
+        if (!snapshot) return Errno{snapshot.error()};
+        return std::unique_ptr<OpenFile>(
+            std::make_unique<ManifestFile>(std::move(*snapshot), snapshots_, n->parent));
+      }
       case NodeKind::kRoot:
       case NodeKind::kSource:
         return Errno{EISDIR};
@@ -334,6 +391,125 @@ class ReverseView final : public View {
       return Errno{st.error()};
     }
     return Entry{*ino, known != nullptr ? generation_of(*known) : 0, *st};
+  }
+
+  // Appends the view's entries for plaintext child `name` of `dir`: its (encrypted) name and,
+  // for a long name, its side file.
+  void add_entry(const Node& dir, const std::string& name, mode_t type,
+                 std::vector<DirEntry>& out) const {
+    const crypto::NodeId id = crypto::child_id(*keys_, dir.id, name);
+    if (plain_) {
+      out.push_back(DirEntry{name, crypto::inode_of(id), type});
+      return;
+    }
+    crypto::EncryptedName en = names_->encrypt(dir.id, name);
+    if (en.is_long) {
+      const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
+      out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix),
+                             crypto::inode_of(side), S_IFREG});
+    }
+    out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), type});
+  }
+
+  // Appends the virtual files of directory `dir`: encfsr.key at the root, encfsr.dir.
+  void add_virtual_entries(const Node& dir, std::vector<DirEntry>& out) const {
+    if (dir.kind == NodeKind::kRoot && key_in_view_) {
+      out.push_back(DirEntry{std::string(crypto::kKeyFileName),
+                             crypto::inode_of(crypto::child_id(*keys_, root_id_, kKeyFileIdName)),
+                             S_IFREG});
+    }
+    if (manifests_) {
+      out.push_back(DirEntry{std::string(crypto::kManifestName),
+                             crypto::inode_of(crypto::child_id(*keys_, dir.id, kManifestIdName)),
+                             S_IFREG});
+    }
+  }
+
+  SnapshotBuilder snapshot_builder(Ino dir_ino) {
+    return [this, dir_ino]() -> Result<SnapshotPtr> {
+      auto dir = table_.find(dir_ino);
+      if (!dir) return Errno{dir.error()};
+      if (dir->type != S_IFDIR) return Errno{ENOTDIR};
+      return build_snapshot(*dir);
+    };
+  }
+
+  // A directory's listing and manifest, from one pass over the source (see manifest_cache.h).
+  // An entry gone since the listing is left out of both; one that cannot be inspected is listed,
+  // and recorded with its type only.
+  Result<SnapshotPtr> build_snapshot(const Node& dir) {
+    auto snapshot = std::make_shared<DirSnapshot>();
+    std::vector<crypto::ManifestRecord> records;
+    if (dir.kind == NodeKind::kRoot) {
+      snapshot->uid = key_uid_;
+      snapshot->gid = key_gid_;
+      for (const SourceState& src : sources_) {
+        const int fd = src.tiers.front().root->get();
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return util::last_errno();
+        auto xattrs = read_xattrs(fd, "");
+        if (!xattrs) return Errno{xattrs.error()};
+        records.push_back(record_of(src.name, st, std::move(*xattrs), *manifest_));
+      }
+    } else {
+      auto children = children_of(dir);
+      if (!children) return Errno{children.error()};
+      const SourceState& src = sources_[dir.source];
+      bool owner_known = false;
+      std::vector<SharedFd> tier_fds(src.tiers.size());
+      for (std::uint32_t t = 0; t < src.tiers.size(); ++t) {
+        auto fd = tier_dir(src.tiers[t], dir.rel);
+        if (!fd) return Errno{fd.error()};
+        tier_fds[t] = std::move(*fd);
+        struct stat own {};
+        if (!owner_known && tier_fds[t] && ::fstat(tier_fds[t]->get(), &own) == 0) {
+          snapshot->uid = own.st_uid;
+          snapshot->gid = own.st_gid;
+          owner_known = true;
+        }
+      }
+      records.reserve(children->size());
+      for (const Child& c : *children) {
+        const SharedFd& fd = tier_fds[c.tier];
+        crypto::ManifestRecord unknown;
+        unknown.name = c.name;
+        unknown.type = c.type == S_IFDIR   ? crypto::EntryType::kDirectory
+                       : c.type == S_IFLNK ? crypto::EntryType::kSymlink
+                                           : crypto::EntryType::kRegular;
+        unknown.attrs_known = false;
+        struct stat st {};
+        if (!fd || ::fstatat(fd->get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (!fd || errno == ENOENT || errno == ENOTDIR) continue;  // gone
+          records.push_back(std::move(unknown));
+          continue;
+        }
+        const mode_t type = st.st_mode & S_IFMT;
+        if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) continue;  // replaced
+        auto xattrs = read_xattrs(fd->get(), c.name);
+        if (!xattrs) {
+          if (xattrs.error() == ENOENT) continue;
+          records.push_back(std::move(unknown));
+          continue;
+        }
+        records.push_back(record_of(c.name, st, std::move(*xattrs), *manifest_));
+      }
+    }
+    std::sort(records.begin(), records.end(),
+              [](const crypto::ManifestRecord& a, const crypto::ManifestRecord& b) {
+                return a.name < b.name;
+              });
+    snapshot->manifest = manifest_->seal(dir.id, records);
+    snapshot->mtime = crypto::ManifestCipher::mtime_of(snapshot->manifest);
+    snapshot->entries.reserve(records.size() + 2);
+    for (const crypto::ManifestRecord& r : records) {
+      const mode_t type = r.type == crypto::EntryType::kDirectory ? S_IFDIR
+                          : r.type == crypto::EntryType::kSymlink ? S_IFLNK
+                                                                  : S_IFREG;
+      add_entry(dir, r.name, type, snapshot->entries);
+    }
+    add_virtual_entries(dir, snapshot->entries);
+    sort_by_name(snapshot->entries);
+    return SnapshotPtr(std::move(snapshot));
   }
 
   // The plaintext name behind a name of the view, in directory `dir`.
@@ -518,6 +694,15 @@ class ReverseView final : public View {
       case NodeKind::kSideFile:
         st = virtual_attr(S_IFREG | 0444, n.extra.size());
         break;
+      case NodeKind::kManifest: {
+        auto snapshot = snapshots_.for_attr(n.parent, snapshot_builder(n.parent));
+        if (!snapshot) return Errno{snapshot.error()};
+        st = virtual_attr(S_IFREG | 0444, (*snapshot)->manifest.size());
+        st.st_mtim = st.st_atim = st.st_ctim = (*snapshot)->mtime;
+        st.st_uid = (*snapshot)->uid;
+        st.st_gid = (*snapshot)->gid;
+        break;
+      }
       case NodeKind::kSource: {
         const Tier& tier = sources_[n.source].tiers.front();
         if (::fstat(tier.root->get(), &st) != 0) return util::last_errno();
@@ -575,6 +760,9 @@ class ReverseView final : public View {
   InodeTable table_;
   DirFdCache dirs_;
   MountGuard guard_;
+  const bool manifests_;
+  std::unique_ptr<crypto::ManifestCipher> manifest_;
+  ManifestCache snapshots_;
 };
 
 }  // namespace

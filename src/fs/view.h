@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/manifest.h"
 #include "src/util/result.h"
 
 namespace encfsr::fs {
@@ -36,6 +37,16 @@ struct DirEntry {
   std::string name;  // as the view shows it
   Ino ino = 0;
   mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
+};
+
+// What a view knows of an entry beyond its struct stat: the decrypt view's entries carry their
+// directory manifest's hard-link group and xattrs.
+struct ExtraAttrs {
+  // Mode (all 12 bits), owner, mtime and xattrs come from an authenticated manifest. When
+  // false, getattr's mode has no setuid, setgid or sticky bit.
+  bool authenticated = false;
+  std::uint64_t link_group = 0;  // non-zero: a hard link of every entry with the same group
+  std::vector<crypto::Xattr> xattrs;
 };
 
 // An open regular file of a view. read() may be called from several threads at once.
@@ -64,6 +75,11 @@ class View {
   // The entries of a directory, without "." and "..", in a stable order.
   virtual util::Result<std::vector<DirEntry>> list(Ino dir) = 0;
   virtual util::Result<std::unique_ptr<OpenFile>> open(Ino ino) = 0;
+  // Hard-link group and xattrs of an entry (none unless the view knows them).
+  virtual util::Result<ExtraAttrs> extra_attrs(Ino ino) {
+    (void)ino;
+    return ExtraAttrs{};
+  }
 
   // Seconds the kernel may cache entries and attributes.
   virtual double entry_timeout() const noexcept = 0;

@@ -340,17 +340,43 @@ void op_statfs(fuse_req_t req, fuse_ino_t ino) {
   });
 }
 
-void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* /*name*/, size_t /*size*/) {
-  reply_error(req, "getxattr", ino, ENODATA);
+// Xattrs are what the view knows of an entry (the decrypt view: its manifest's); a reply with
+// size 0 asks for the length, a buffer too small is ERANGE.
+void reply_xattr_bytes(fuse_req_t req, const char* op, fuse_ino_t ino, const std::string& bytes,
+                       size_t size) {
+  if (size == 0) {
+    trace(op, ino, 0);
+    fuse_reply_xattr(req, bytes.size());
+  } else if (bytes.size() > size) {
+    reply_error(req, op, ino, ERANGE);
+  } else {
+    trace(op, ino, 0);
+    fuse_reply_buf(req, bytes.data(), bytes.size());
+  }
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  guarded(req, "getxattr", ino, [&] {
+    auto extra = context(req).view.extra_attrs(ino);
+    if (!extra) return reply_error(req, "getxattr", ino, extra.error());
+    for (const crypto::Xattr& x : extra->xattrs) {
+      if (x.name == name) return reply_xattr_bytes(req, "getxattr", ino, x.value, size);
+    }
+    reply_error(req, "getxattr", ino, ENODATA);
+  });
 }
 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
-  trace("listxattr", ino, 0);
-  if (size == 0) {
-    fuse_reply_xattr(req, 0);
-  } else {
-    fuse_reply_buf(req, nullptr, 0);
-  }
+  guarded(req, "listxattr", ino, [&] {
+    auto extra = context(req).view.extra_attrs(ino);
+    if (!extra) return reply_error(req, "listxattr", ino, extra.error());
+    std::string names;
+    for (const crypto::Xattr& x : extra->xattrs) {
+      names += x.name;
+      names.push_back('\0');
+    }
+    reply_xattr_bytes(req, "listxattr", ino, names, size);
+  });
 }
 
 void op_access(fuse_req_t req, fuse_ino_t ino, int mask) {

@@ -1,0 +1,125 @@
+// src/fs/manifest_cache.cc — see manifest_cache.h.
+#include "src/fs/manifest_cache.h"
+
+namespace encfsr::fs {
+namespace {
+
+std::size_t weight(const SnapshotPtr& s) {
+  if (!s) return 0;
+  std::size_t n = s->manifest.size();
+  for (const DirEntry& e : s->entries) n += e.name.size() + sizeof(DirEntry);
+  return n;
+}
+
+}  // namespace
+
+ManifestCache::ManifestCache(std::chrono::steady_clock::duration ttl, std::size_t max_dirs,
+                             std::size_t max_bytes)
+    : ttl_(ttl), max_dirs_(max_dirs), max_bytes_(max_bytes) {}
+
+bool ManifestCache::fresh(const Slot& slot) const {
+  return slot.latest && std::chrono::steady_clock::now() - slot.made < ttl_;
+}
+
+ManifestCache::Slot& ManifestCache::touch(Ino dir) {
+  auto [it, inserted] = slots_.try_emplace(dir);
+  if (inserted) {
+    lru_.push_front(dir);
+  } else {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  }
+  it->second.lru = lru_.begin();
+  return it->second;
+}
+
+void ManifestCache::recount(Slot& slot) {
+  bytes_ -= slot.bytes;
+  slot.bytes = weight(slot.latest) + (slot.reported != slot.latest ? weight(slot.reported) : 0);
+  bytes_ += slot.bytes;
+}
+
+void ManifestCache::evict(Ino keep) {
+  auto it = lru_.end();
+  while (it != lru_.begin() && (slots_.size() > max_dirs_ || bytes_ > max_bytes_)) {
+    --it;
+    auto victim = slots_.find(*it);
+    if (victim->first == keep || victim->second.opens > 0) continue;
+    bytes_ -= victim->second.bytes;
+    slots_.erase(victim);
+    it = lru_.erase(it);
+  }
+}
+
+util::Result<SnapshotPtr> ManifestCache::for_listing(Ino dir, const SnapshotBuilder& build) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = slots_.find(dir);
+    if (it != slots_.end() && fresh(it->second)) return it->second.latest;
+  }
+  auto made = build();
+  if (!made) return made;
+  std::lock_guard lock(mutex_);
+  Slot& slot = touch(dir);
+  slot.latest = *made;
+  slot.made = std::chrono::steady_clock::now();
+  recount(slot);
+  evict(dir);
+  return made;
+}
+
+util::Result<SnapshotPtr> ManifestCache::for_attr(Ino dir, const SnapshotBuilder& build) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = slots_.find(dir);
+    if (it != slots_.end()) {
+      Slot& slot = it->second;
+      if (slot.opens > 0 && slot.reported) return slot.reported;
+      if (slot.latest) {  // the last listing's, however old: the tool copies that listing
+        slot.reported = slot.latest;
+        recount(slot);
+        return slot.reported;
+      }
+    }
+  }
+  auto made = build();
+  if (!made) return made;
+  std::lock_guard lock(mutex_);
+  Slot& slot = touch(dir);
+  if (slot.opens > 0 && slot.reported) return slot.reported;  // opened meanwhile: keep showing it
+  slot.latest = *made;
+  slot.made = std::chrono::steady_clock::now();
+  slot.reported = slot.latest;
+  recount(slot);
+  evict(dir);
+  return slot.reported;
+}
+
+util::Result<SnapshotPtr> ManifestCache::open(Ino dir, const SnapshotBuilder& build) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = slots_.find(dir);
+    if (it != slots_.end() && it->second.reported) {
+      Slot& slot = touch(dir);
+      ++slot.opens;
+      return slot.reported;
+    }
+  }
+  auto shown = for_attr(dir, build);
+  if (!shown) return shown;
+  std::lock_guard lock(mutex_);
+  Slot& slot = touch(dir);
+  if (!slot.reported) {
+    slot.reported = *shown;
+    recount(slot);
+  }
+  ++slot.opens;
+  return slot.reported;
+}
+
+void ManifestCache::release(Ino dir) noexcept {
+  std::lock_guard lock(mutex_);
+  auto it = slots_.find(dir);
+  if (it != slots_.end() && it->second.opens > 0) --it->second.opens;
+}
+
+}  // namespace encfsr::fs

@@ -1,0 +1,84 @@
+// src/fs/manifest_cache.h — the reverse view's snapshots of directories: a listing and the
+// sealed manifest (encfsr.dir) made from it, taken together.
+//
+// A listing reuses a snapshot younger than `ttl`, so that one walk of a directory (a listing,
+// then lookups of its entries and of its manifest) costs one pass over the source directory.
+// The manifest shown is that of the directory's last listing, however old: it lists exactly the
+// entries the tool was shown, so an entry created after the listing is neither copied nor
+// listed (only one deleted after the listing can be missing from a copy). An attribute reply
+// picks the snapshot whose size and mtime it shows, an open serves that snapshot, and while any
+// open of it lasts attribute replies keep showing it. So a tool never reads a manifest of another
+// size than the one it was told. Bounded: at most `max_dirs` directories and `max_bytes` of manifests are
+// kept, least recently used first out, never one that is open. Thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "src/fs/view.h"
+#include "src/util/result.h"
+
+namespace encfsr::fs {
+
+struct DirSnapshot {
+  std::vector<DirEntry> entries;  // the listing as the view shows it, sorted
+  std::string manifest;           // the sealed manifest of these entries
+  struct timespec mtime {};       // the manifest's mtime (from its trailer)
+  uid_t uid = 0;                  // owner of encfsr.dir: the directory's owner
+  gid_t gid = 0;
+};
+using SnapshotPtr = std::shared_ptr<const DirSnapshot>;
+using SnapshotBuilder = std::function<util::Result<SnapshotPtr>()>;
+
+class ManifestCache {
+ public:
+  ManifestCache(std::chrono::steady_clock::duration ttl, std::size_t max_dirs,
+                std::size_t max_bytes);
+
+  // For a listing: the latest snapshot if younger than ttl, else a new one.
+  util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build);
+  // For an attribute reply of encfsr.dir: the snapshot it shows (see the file comment); made
+  // now only if the directory has none.
+  util::Result<SnapshotPtr> for_attr(Ino dir, const SnapshotBuilder& build);
+  // For an open of encfsr.dir: the snapshot last shown (made now if none), held until release.
+  util::Result<SnapshotPtr> open(Ino dir, const SnapshotBuilder& build);
+  void release(Ino dir) noexcept;
+
+ private:
+  struct Slot {
+    SnapshotPtr latest;
+    std::chrono::steady_clock::time_point made{};
+    SnapshotPtr reported;
+    std::uint32_t opens = 0;
+    std::size_t bytes = 0;  // weight of latest and reported, counted in bytes_
+    std::list<Ino>::iterator lru;
+  };
+
+  // The slot of `dir`, created if needed and moved to the front of the LRU list. Locked.
+  Slot& touch(Ino dir);
+  // Recounts a slot's bytes after its snapshots changed. Locked.
+  void recount(Slot& slot);
+  // Evicts least recently used slots over the bounds, never `keep` or an open one. Locked.
+  void evict(Ino keep);
+  bool fresh(const Slot& slot) const;
+
+  const std::chrono::steady_clock::duration ttl_;
+  const std::size_t max_dirs_;
+  const std::size_t max_bytes_;
+  std::mutex mutex_;
+  std::unordered_map<Ino, Slot> slots_;
+  std::list<Ino> lru_;  // most recent first
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace encfsr::fs
