@@ -31,9 +31,10 @@
 
 namespace encfsr::config {
 
-// The ciphertext format this build reads and writes (docs/FORMAT.md, "version 1"): the
-// "encfsr-key:" version and the "format:" value of a key file.
-inline constexpr int kFormatVersion = 1;
+// The ciphertext format this build writes (docs/FORMAT.md, "version 2"; it reads version 1
+// copies too), shown by --version, and the "format:" value of a key file. The key file's own
+// "encfsr-key: 1" line did not change with format 2.
+inline constexpr int kFormatVersion = 2;
 inline constexpr std::string_view kFormatName = "siv-blake2b-xchacha20-4096";
 
 struct KeyFile {

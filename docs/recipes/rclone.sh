@@ -9,9 +9,8 @@
 # Set up the remote first with `rclone config` (as the user that runs the backup). rclone
 # keeps file contents and file modification times; symlinks travel as .rclonelink files
 # (--links); empty directories are created (--create-empty-src-dirs). Most remotes keep no
-# permission bits and no directory times: the restore gives files mode 0644 and
-# directories 0755 (less the umask) and today's directory times, so restore into a private
-# directory (the script uses umask 077) and fix modes where they matter.
+# permission bits and no directory times, but the copy's directory manifests do: `encfsr
+# restore` gives every entry its mode, owner (as root), mtime, xattrs and hard links back.
 # Instead of `encfsr restore`, the fetched copy can be browsed with
 # `encfsr mount --decrypt STAGING /mnt/restore`.
 # Schedule: cron, e.g. /etc/cron.d/encfsr-rclone:

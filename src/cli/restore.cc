@@ -18,8 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 

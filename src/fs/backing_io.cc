@@ -86,8 +86,7 @@ util::Result<std::string> read_small_file(int dir_fd, const std::string& name, s
   if (!file) return util::Errno{file.error() == ELOOP ? EINVAL : file.error()};
   if (static_cast<std::uint64_t>(file->st.st_size) > limit) return util::Errno{EFBIG};
   std::string out(limit + 1, '\0');
-  auto n =
-      pread_full(file->fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
+  auto n = pread_full(file->fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
   if (!n) return util::Errno{n.error()};
   if (*n > limit) return util::Errno{EFBIG};
   out.resize(*n);

@@ -368,8 +368,7 @@ class DecryptView final : public View {
     for (const crypto::ManifestRecord& r : manifest->records) {
       struct stat st {};
       const std::string name = names_.encrypt(root->id, r.name).name;
-      if (!r.attrs_known ||
-          ::fstatat(root_->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (!r.attrs_known || ::fstatat(root_->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         continue;
       }
       modes = modes || (st.st_mode & 07777) == r.mode;
@@ -402,8 +401,8 @@ class DecryptView final : public View {
       }
     }
     auto loaded = std::make_shared<DirManifest>();
-    auto text = read_small_file(dir_fd, std::string(crypto::kManifestName),
-                                crypto::kMaxManifestBytes);
+    auto text =
+        read_small_file(dir_fd, std::string(crypto::kManifestName), crypto::kMaxManifestBytes);
     if (text && manifest_cipher_.open(dir.id, *text, loaded->records) == crypto::Status::kOk) {
       loaded->state = DirManifest::State::kPresent;
     } else {
@@ -491,8 +490,7 @@ class DecryptView final : public View {
     if (check) {
       const bool mode_differs =
           check_modes_ && !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
-      const bool owner_differs =
-          check_owners_ && (copy.st_uid != r->uid || copy.st_gid != r->gid);
+      const bool owner_differs = check_owners_ && (copy.st_uid != r->uid || copy.st_gid != r->gid);
       if (mode_differs || owner_differs) {
         report_(Damage{DamageKind::kMetadata, n.rel, n.extra, 0});
       }
@@ -540,7 +538,7 @@ class DecryptView final : public View {
   DirFdCache dirs_;
   crypto::ManifestCipher manifest_cipher_;
   const bool manifests_;
-  bool check_modes_ = false;   // set once by probe_copy_metadata
+  bool check_modes_ = false;  // set once by probe_copy_metadata
   bool check_owners_ = false;
   std::mutex manifest_mutex_;
   std::list<Ino> manifest_lru_;

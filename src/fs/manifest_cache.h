@@ -8,8 +8,8 @@
 // listed (only one deleted after the listing can be missing from a copy). An attribute reply
 // picks the snapshot whose size and mtime it shows, an open serves that snapshot, and while any
 // open of it lasts attribute replies keep showing it. So a tool never reads a manifest of another
-// size than the one it was told. Bounded: at most `max_dirs` directories and `max_bytes` of manifests are
-// kept, least recently used first out, never one that is open. Thread-safe.
+// size than the one it was told. Bounded: at most `max_dirs` directories and `max_bytes` of
+// manifests are kept, least recently used first out, never one that is open. Thread-safe.
 #pragma once
 
 #include <sys/types.h>

@@ -405,8 +405,8 @@ class ReverseView final : public View {
     crypto::EncryptedName en = names_->encrypt(dir.id, name);
     if (en.is_long) {
       const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
-      out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix),
-                             crypto::inode_of(side), S_IFREG});
+      out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix), crypto::inode_of(side),
+                             S_IFREG});
     }
     out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), type});
   }

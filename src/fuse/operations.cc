@@ -246,11 +246,12 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
         if (found) {
           e = make_entry(ctx, *found);
           ctx.lookups.fetch_add(1, std::memory_order_relaxed);
-        } else if (found.error() == ENOENT) {
-          continue;  // vanished since opendir (live tree)
         }
-        // Any other error stays a plain dirent: the tool gets the errno for this name alone
-        // when it looks closer, and the entries after it are still listed.
+        // A failed lookup stays a plain dirent: the tool gets the errno for this name alone
+        // when it looks closer, and the entries after it are still listed. That includes an
+        // entry deleted since opendir (ENOENT): the listing and the directory's manifest were
+        // taken together, so the tool must see it vanish (rsync: "file has vanished", exit 24)
+        // rather than silently miss an entry the manifest lists.
       }
       const size_t added =
           fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e, next);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/restic_test.sh — restic backs up the reverse view into a local repository; a second
 # backup after a remount must find nothing new or changed (stable inodes, mtimes, ctimes), one
-# after changing 2 files exactly "0 new, 2 changed"; restic restore -> `encfsr mount
+# after changing 2 files exactly "0 new, 4 changed" (2 files, 2 manifests); restic restore -> `encfsr mount
 # --decrypt` and `encfsr restore` give back the plaintext.   bash restic_test.sh PATH/TO/encfsr
 source "$(dirname -- "$0")/lib.sh"
 require_tool restic
@@ -31,9 +31,11 @@ backup() {  # backup LABEL: mount, restic backup, unmount; sets NEW CHANGED UNMO
 say "first backup"
 backup first
 nfiles=$(find "$PLAIN" -type f | wc -l)
-# The view's files: the plaintext files, encfsr.key and one side file per long name (2).
-check "the view holds $nfiles files + encfsr.key + 2 side files (got $VIEW_FILES)" \
-  test "$VIEW_FILES" -eq $((nfiles + 3))
+ndirs=$(($(find "$PLAIN" -type d | wc -l) + 1))  # the source's directories and the view's root
+# The view's files: the plaintext files, encfsr.key, one side file per long name (2) and one
+# manifest (encfsr.dir) per directory.
+check "the view holds $nfiles files + encfsr.key + 2 side files + $ndirs manifests (got $VIEW_FILES)" \
+  test "$VIEW_FILES" -eq $((nfiles + 3 + ndirs))
 check "first backup: every file new ($NEW new, $VIEW_FILES files in the view)" \
   test "$NEW" -eq "$VIEW_FILES"
 
@@ -47,8 +49,9 @@ printf 'XYZ' | dd of="$PLAIN/big.bin" bs=1 seek=500000 conv=notrunc status=none
 printf 'changed' | dd of="$PLAIN/docs/text5000.txt" bs=1 seek=10 conv=notrunc status=none
 touch -d '2021-01-01 00:00:00' "$PLAIN/big.bin" "$PLAIN/docs/text5000.txt"
 backup third
-check "after changing 2 files: 0 new, 2 changed (got $NEW new, $CHANGED changed)" \
-  test "$NEW" -eq 0 -a "$CHANGED" -eq 2
+# ... and the manifests of their 2 directories.
+check "after changing 2 files: 0 new, 2 + 2 manifests changed (got $NEW new, $CHANGED changed)" \
+  test "$NEW" -eq 0 -a "$CHANGED" -eq 4
 
 say "restic restore, then decrypt the restored copy"
 restic restore latest --target "$WORK/restic-out" >/dev/null

@@ -11,11 +11,14 @@ Library use:
     keys = Keys(master_key_bytes)          # or Keys(paper_key_to_master(text))
     tree = decrypt_tree("/mnt/view", keys, "base64url")
     tree["data/a/b.txt"].data              # plaintext bytes
+    tree["data/a/b.txt"].meta              # its directory manifest record (Record), or None
+    open_manifest(keys, dir_id, raw)       # the records of one encfsr.dir (FormatError if bad)
 
 Command line:
-    reference.py selftest        checks the test vectors of docs/FORMAT.md section 11
+    reference.py selftest        checks the test vectors of docs/FORMAT.md section 12
     reference.py tree CIPHERDIR (--paper-key TEXT | --password-file FILE) [--names base32]
-      prints one line per entry: kind, mode, size, sha256 or target, plaintext path.
+      prints one line per entry: kind, mode, plaintext path, size and sha256 or target; then,
+      when the copy has directory manifests, a line with the entry's manifest record.
 """
 
 import argparse
@@ -47,6 +50,19 @@ K_LINK_MAC = 6
 K_LINK_STREAM = 7
 K_KEY_CHECK = 8
 K_VIEW_PARAMS = 9
+K_MANIFEST_MAC = 10
+K_MANIFEST_STREAM = 11
+K_MANIFEST_GROUP = 12
+SUBKEY_COUNT = 12
+
+# Directory manifests (docs/FORMAT.md "Directory manifests").
+MANIFEST_NAME = "encfsr.dir"
+MANIFEST_MAX = 256 << 20        # bytes of one encfsr.dir
+MANIFEST_CHUNK_MAX = 16 << 20   # plaintext bytes of one chunk
+MANIFEST_CHUNK_TARGET = 4096    # the writer cuts a chunk once it holds this many bytes
+XATTR_RECORD_MAX = 1 << 20      # name + value bytes of one record's xattrs
+XATTR_VALUE_MAX = 64 << 10
+MANIFEST_EPOCH = 946684800      # 2000-01-01: the mtime shown for encfsr.dir starts here
 
 
 class FormatError(Exception):
@@ -150,7 +166,7 @@ class Keys:
         if len(master) != 32:
             raise ValueError("master key must be 32 bytes")
         self.master = bytes(master)
-        self.sub = {i: kdf(self.master, i) for i in range(1, 10)}
+        self.sub = {i: kdf(self.master, i) for i in range(1, SUBKEY_COUNT + 1)}
 
     def root_id(self):
         return mac(self.sub[K_PATH_ID], b"encfsr root", 16)
@@ -211,8 +227,11 @@ def parse_key_file(text):
         order.append(name)
     if order[:9] != KEY_FIELDS:
         raise FormatError("key file fields out of order: %r" % order)
-    if order[9:] not in ([], ["names", "view"]):
+    # The view section: none, format 1 (names, view) or format 2 (names, manifests, view).
+    if order[9:] not in ([], ["names", "view"], ["names", "manifests", "view"]):
         raise FormatError("bad view section: %r" % order[9:])
+    if "manifests" in fields and fields["manifests"] not in ("yes", "no"):
+        raise FormatError("bad manifests line: %r" % fields["manifests"])
     if fields["encfsr-key"] != "1" or fields["format"] != "siv-blake2b-xchacha20-4096" \
             or fields["kdf"] != "argon2id13":
         raise FormatError("unknown key file version or format")
@@ -220,9 +239,26 @@ def parse_key_file(text):
     # "check:" line. (The nonce is chosen inside the wrap, after the AD; the AEAD itself
     # authenticates it.)
     fields["_ad"] = ("".join(line + "\n" for line in lines[:6]) + lines[8] + "\n").encode()
-    fields["_view_section"] = ("names: %s\n" % fields["names"]).encode() if "names" in fields \
-        else None
+    # The text the view tag covers: the view section's lines before "view:", each with its \n.
+    fields["_view_section"] = None
+    if "names" in fields:
+        section = "names: %s\n" % fields["names"]
+        if "manifests" in fields:
+            section += "manifests: %s\n" % fields["manifests"]
+        fields["_view_section"] = section.encode()
     return fields
+
+
+def check_view_section(fields, keys):
+    """Checks the view tag of parsed key file fields with `keys`; returns (names, manifests)
+    where manifests is True/False, or None when the key file has no view section. A format-1
+    section (no manifests line) means no manifests."""
+    if fields["_view_section"] is None:
+        return None
+    tag = mac(keys.sub[K_VIEW_PARAMS], fields["_view_section"], 32)
+    if not hmac.compare_digest(tag, bytes.fromhex(fields["view"])):
+        raise FormatError("view section tag mismatch")
+    return fields["names"], fields.get("manifests") == "yes"
 
 
 def open_key_file(text, password):
@@ -249,10 +285,7 @@ def open_key_file(text, password):
     keys = Keys(master)
     if not hmac.compare_digest(keys.key_check(), bytes.fromhex(f["check"])):
         raise FormatError("key check mismatch")
-    if f["_view_section"] is not None:
-        tag = mac(keys.sub[K_VIEW_PARAMS], f["_view_section"], 32)
-        if not hmac.compare_digest(tag, bytes.fromhex(f["view"])):
-            raise FormatError("view section tag mismatch")
+    check_view_section(f, keys)
     return master, f.get("names")
 
 
@@ -261,6 +294,19 @@ def open_key_file(text, password):
 def cipher_size(plain_size):
     blocks = 1 if plain_size == 0 else (plain_size + BLOCK - 1) // BLOCK
     return plain_size + TAG * blocks
+
+
+def plain_size(cipher):
+    """Plaintext size of a ciphertext size (FORMAT.md "Sizes"); None for a size no encoder
+    produces."""
+    q, r = divmod(cipher, CIPHER_BLOCK)
+    if r == 0:
+        return BLOCK * q if q >= 1 else None
+    if q == 0 and r == TAG:
+        return 0
+    if r <= TAG:
+        return None
+    return BLOCK * q + r - TAG
 
 
 def _block_tag(keys, file_id, index, last, plain):
@@ -360,6 +406,272 @@ def decrypt_link(keys, link_id, encoded):
     return target
 
 
+# -------------------------------------------------------------------------- directory manifests
+#
+# docs/FORMAT.md "Directory manifests": records sorted by name, grouped into chunks, each chunk
+# sealed SIV style with the directory's ID, a trailer MAC over the count and the chunk tags.
+
+KIND_OF_TYPE = {1: "dir", 2: "file", 3: "link"}
+TYPE_OF_KIND = {kind: t for t, kind in KIND_OF_TYPE.items()}
+
+F_UNKNOWN = 0x04     # attributes unknown: only the name follows
+F_SAME_MODE = 0x08   # mode of the previous record of the chunk
+F_SAME_OWNER = 0x10  # uid and gid of the previous record of the chunk
+F_NSEC = 0x20        # mtime nanoseconds follow
+F_GROUP = 0x40       # hard-link group follows (regular files)
+F_XATTRS = 0x80      # xattrs follow
+
+
+@dataclass
+class Record:
+    """One entry of a directory manifest."""
+    name: bytes
+    kind: str                  # "dir", "file", "link"
+    attrs_known: bool = True   # False: the writer could not lstat the entry (only name, kind)
+    mode: int = 0              # all 12 permission bits (07777)
+    uid: int = 0
+    gid: int = 0
+    mtime_sec: int = 0
+    mtime_nsec: int = 0
+    size: int = 0              # file: plaintext bytes; link: target bytes; dir: 0
+    link_group: int = 0        # 0: none
+    xattrs: list = field(default_factory=list)  # [(name bytes, value bytes)], sorted by name
+
+    @property
+    def mtime_ns(self):
+        return self.mtime_sec * 1000000000 + self.mtime_nsec
+
+
+def _varint(value):
+    if not 0 <= value < 1 << 64:
+        raise ValueError("varint out of range: %r" % value)
+    out = bytearray()
+    while value >= 0x80:
+        out.append(0x80 | (value & 0x7f))
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _zigzag(value):
+    if not -(1 << 63) <= value < 1 << 63:
+        raise ValueError("mtime out of range: %r" % value)
+    return ((value << 1) & ((1 << 64) - 1)) ^ ((value >> 63) & ((1 << 64) - 1))
+
+
+def _unzigzag(value):
+    return (value >> 1) ^ -(value & 1)
+
+
+class _Cursor:
+    """Reads fields of a chunk's plaintext; every failure is a FormatError."""
+
+    def __init__(self, data):
+        self.data = data
+        self.pos = 0
+
+    def done(self):
+        return self.pos == len(self.data)
+
+    def take(self, n, what):
+        if len(self.data) - self.pos < n:
+            raise FormatError("manifest record cut short in %s" % what)
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def varint(self, what, lo, hi):
+        value = 0
+        for i in range(10):
+            byte = self.take(1, what)[0]
+            value |= (byte & 0x7f) << (7 * i)
+            if not byte & 0x80:
+                if byte == 0 and i > 0:
+                    raise FormatError("non-canonical varint in %s" % what)
+                if value >= 1 << 64:
+                    raise FormatError("varint over 64 bits in %s" % what)
+                if not lo <= value <= hi:
+                    raise FormatError("%s out of range: %d" % (what, value))
+                return value
+        raise FormatError("varint longer than 10 bytes in %s" % what)
+
+
+def _valid_entry_name(name):
+    return 1 <= len(name) <= 255 and b"/" not in name and b"\0" not in name \
+        and name not in (b".", b"..")
+
+
+def encode_chunk(records):
+    """The plaintext of one chunk holding `records` (the first one has no previous record)."""
+    out = bytearray()
+    prev = None  # the last record with known attributes
+    for r in records:
+        flags = TYPE_OF_KIND[r.kind]
+        if not r.attrs_known:
+            out += bytes([flags | F_UNKNOWN]) + _varint(len(r.name)) + r.name
+            continue
+        same_mode = prev is not None and prev.mode == r.mode
+        same_owner = prev is not None and (prev.uid, prev.gid) == (r.uid, r.gid)
+        flags |= (F_SAME_MODE if same_mode else 0) | (F_SAME_OWNER if same_owner else 0) \
+            | (F_NSEC if r.mtime_nsec else 0) | (F_GROUP if r.link_group else 0) \
+            | (F_XATTRS if r.xattrs else 0)
+        out += bytes([flags]) + _varint(len(r.name)) + r.name
+        if not same_mode:
+            out += _varint(r.mode)
+        if not same_owner:
+            out += _varint(r.uid) + _varint(r.gid)
+        out += _varint(_zigzag(r.mtime_sec))
+        if r.mtime_nsec:
+            out += _varint(r.mtime_nsec)
+        if r.kind != "dir":
+            out += _varint(r.size)
+        if r.link_group:
+            out += struct.pack("<Q", r.link_group)
+        if r.xattrs:
+            out += _varint(len(r.xattrs))
+            for name, value in r.xattrs:
+                out += _varint(len(name)) + name + _varint(len(value)) + value
+        prev = r
+    return bytes(out)
+
+
+def decode_chunk(plain):
+    """The records of one chunk's plaintext (FormatError on anything a writer never makes)."""
+    cur = _Cursor(plain)
+    records = []
+    prev = None
+    while not cur.done():
+        flags = cur.take(1, "flags")[0]
+        if flags & 3 == 0:
+            raise FormatError("manifest record of type 0")
+        rec = Record(name=b"", kind=KIND_OF_TYPE[flags & 3])
+        rec.name = cur.take(cur.varint("name length", 1, 255), "name")
+        if not _valid_entry_name(rec.name):
+            raise FormatError("invalid name in manifest: %r" % rec.name)
+        if flags & F_UNKNOWN:
+            if flags & ~0x07:
+                raise FormatError("flags %#x with unknown attributes" % flags)
+            rec.attrs_known = False
+            records.append(rec)
+            continue
+        if flags & (F_SAME_MODE | F_SAME_OWNER) and prev is None:
+            raise FormatError("'same as previous' without a previous record")
+        rec.mode = prev.mode if flags & F_SAME_MODE else cur.varint("mode", 0, 0o7777)
+        if flags & F_SAME_OWNER:
+            rec.uid, rec.gid = prev.uid, prev.gid
+        else:
+            rec.uid = cur.varint("uid", 0, 0xffffffff)
+            rec.gid = cur.varint("gid", 0, 0xffffffff)
+        rec.mtime_sec = _unzigzag(cur.varint("mtime", 0, (1 << 64) - 1))
+        if flags & F_NSEC:
+            rec.mtime_nsec = cur.varint("mtime nanoseconds", 1, 999999999)
+        if rec.kind != "dir":
+            rec.size = cur.varint("size", 0, (1 << 64) - 1)
+        if flags & F_GROUP:
+            if rec.kind != "file":
+                raise FormatError("link group on a %s" % rec.kind)
+            rec.link_group = struct.unpack("<Q", cur.take(8, "link group"))[0]
+            if rec.link_group == 0:
+                raise FormatError("link group 0")
+        if flags & F_XATTRS:
+            total = 0
+            for _ in range(cur.varint("xattr count", 1, XATTR_RECORD_MAX)):
+                name = cur.take(cur.varint("xattr name length", 1, 255), "xattr name")
+                if b"\0" in name:
+                    raise FormatError("NUL in an xattr name")
+                value = cur.take(cur.varint("xattr value length", 0, XATTR_VALUE_MAX),
+                                 "xattr value")
+                total += len(name) + len(value)
+                if total > XATTR_RECORD_MAX:
+                    raise FormatError("xattrs of one record over 1 MiB")
+                if rec.xattrs and not rec.xattrs[-1][0] < name:
+                    raise FormatError("xattr names not strictly ascending")
+                rec.xattrs.append((name, value))
+        records.append(rec)
+        prev = rec
+    return records
+
+
+def _chunk_tag(keys, dir_id, plain):
+    return mac(keys.sub[K_MANIFEST_MAC], dir_id + b"\x01" + plain, 16)
+
+
+def _trailer(keys, dir_id, tags):
+    return mac(keys.sub[K_MANIFEST_MAC],
+               dir_id + b"\x02" + struct.pack("<Q", len(tags)) + b"".join(tags), 16)
+
+
+def cut_after(keys, name):
+    """The writer's content-defined cut: after this name, one time in 32."""
+    return mac(keys.sub[K_MANIFEST_GROUP], b"\x02" + name, 8)[0] & 31 == 0
+
+
+def link_group(keys, dev, ino):
+    """The hard-link group of source inode (dev, ino): never 0."""
+    g = struct.unpack("<Q", mac(keys.sub[K_MANIFEST_GROUP],
+                                b"\x01" + struct.pack("<QQ", dev, ino), 8))[0]
+    return g or 1
+
+
+def seal_manifest(keys, dir_id, records):
+    """The encfsr.dir of directory `dir_id` holding `records` (sorted by name, unique)."""
+    names = [r.name for r in records]
+    if any(a >= b for a, b in zip(names, names[1:])):
+        raise ValueError("records must be sorted by unique name")
+    chunks, tags, current = [], [], []
+
+    def flush():
+        plain = encode_chunk(current)
+        tag = _chunk_tag(keys, dir_id, plain)
+        chunks.append(struct.pack("<I", len(plain)) + tag
+                      + xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8), plain))
+        tags.append(tag)
+        current.clear()
+
+    for i, r in enumerate(records):
+        current.append(r)
+        if i == len(records) - 1 or len(encode_chunk(current)) >= MANIFEST_CHUNK_TARGET \
+                or cut_after(keys, r.name):
+            flush()
+    return b"".join(chunks) + _trailer(keys, dir_id, tags)
+
+
+def open_manifest(keys, dir_id, data):
+    """The records of directory `dir_id`'s encfsr.dir; FormatError if it does not authenticate
+    (tampered, cut, reordered, from another directory) or breaks any reader check."""
+    data = bytes(data)
+    if not TAG <= len(data) <= MANIFEST_MAX:
+        raise FormatError("manifest of %d bytes" % len(data))
+    body, trailer = data[:-TAG], data[-TAG:]
+    records, tags = [], []
+    pos = 0
+    while pos < len(body):
+        if len(body) - pos < 4 + TAG:
+            raise FormatError("manifest chunk header cut short")
+        length = struct.unpack("<I", body[pos:pos + 4])[0]
+        if not 1 <= length <= MANIFEST_CHUNK_MAX or length > len(body) - pos - 4 - TAG:
+            raise FormatError("manifest chunk of %d bytes" % length)
+        tag = body[pos + 4:pos + 4 + TAG]
+        plain = xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8),
+                          body[pos + 4 + TAG:pos + 4 + TAG + length])
+        if not hmac.compare_digest(_chunk_tag(keys, dir_id, plain), tag):
+            raise FormatError("manifest chunk %d does not authenticate" % len(tags))
+        records += decode_chunk(plain)
+        tags.append(tag)
+        pos += 4 + TAG + length
+    if not hmac.compare_digest(_trailer(keys, dir_id, tags), trailer):
+        raise FormatError("manifest trailer does not authenticate")
+    names = [r.name for r in records]
+    if any(a >= b for a, b in zip(names, names[1:])):
+        raise FormatError("manifest names not strictly ascending")
+    return records
+
+
+def manifest_mtime(data):
+    """The mtime (seconds) a view shows for an encfsr.dir: 2000-01-01 + trailer mod 2^28."""
+    return MANIFEST_EPOCH + (struct.unpack("<Q", bytes(data[-TAG:-TAG + 8]))[0] & ((1 << 28) - 1))
+
+
 # -------------------------------------------------------------------------------------- tree
 
 @dataclass
@@ -367,28 +679,96 @@ class Entry:
     path: str            # plaintext view path, '/'-joined ("data/a/b.txt")
     cipher_path: str     # path relative to the cipher root
     kind: str            # "dir", "file", "link"
-    mode: int
-    mtime_ns: int
+    mode: int            # the copy's own inode mode bits (not authenticated)
+    mtime_ns: int        # the copy's own inode mtime (not authenticated)
     ino: int
     data: bytes = b""    # file plaintext, or link target
     children: list = field(default_factory=list)
+    meta: Record = None  # the entry's record in its directory's manifest (None: no manifests)
+    # The manifest's size (or a file's mtime) differs from the copy's: the source changed while
+    # the backup ran (a warning, not damage).
+    changed: bool = False
 
 
-def decrypt_tree(root, keys, encoding="base64url", read_data=True):
+def same_mtime(copy_ns, rec):
+    """Whether a copy's mtime is the record's at the precision the copy keeps (FORMAT.md 10.8):
+    nanoseconds ending in decimal zeros are compared truncated to that many digits; a copy
+    without nanoseconds (whole seconds, FAT's 2-second steps) may be one second either way."""
+    sec, nsec = divmod(copy_ns, 1000000000)
+    if nsec == 0:
+        return abs(sec - rec.mtime_sec) <= 1
+    unit = 1
+    while unit < 100000000 and nsec % (unit * 10) == 0:
+        unit *= 10
+    return sec == rec.mtime_sec and nsec == rec.mtime_nsec // unit * unit
+
+
+def has_manifests(root, keys):
+    """Whether a ciphertext tree has directory manifests: what the authenticated view section
+    of its encfsr.key says, or without one (no key file, or a key file without a view section)
+    whether its root holds encfsr.dir."""
+    try:
+        with open(os.path.join(root, KEY_FILE_NAME), "r", encoding="ascii") as f:
+            text = f.read()
+    except FileNotFoundError:
+        view = None
+    else:
+        view = check_view_section(parse_key_file(text), keys)
+    if view is not None:
+        return view[1]
+    return os.path.lexists(os.path.join(root, MANIFEST_NAME))
+
+
+def read_manifest(keys, path, dir_id):
+    """The records of the encfsr.dir at `path`, by name; FormatError if missing or bad."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise FormatError("directory manifest missing")
+    if not stat.S_ISREG(st.st_mode):
+        raise FormatError("directory manifest is not a regular file")
+    if st.st_size > MANIFEST_MAX:
+        raise FormatError("manifest of %d bytes" % st.st_size)
+    with open(path, "rb") as f:
+        data = f.read(MANIFEST_MAX + 1)
+    return {r.name: r for r in open_manifest(keys, dir_id, data)}
+
+
+def decrypt_tree(root, keys, encoding="base64url", read_data=True, manifests=None):
     """Decrypts a whole ciphertext tree (a mounted view or a copy of one).
 
     Returns {plain path: Entry}. Raises FormatError naming the cipher path on the first damaged
     or unexpected entry (a side file without its long form, a name that does not authenticate,
-    a block that does not authenticate, any other file type)."""
+    a block that does not authenticate, any other file type).
+
+    With directory manifests (`manifests` True, or None: as has_manifests() says), every
+    directory's encfsr.dir must authenticate and list exactly the directory's entries with
+    their types (a missing, unexpected or retyped entry is a FormatError); each Entry's `meta`
+    is then its record (all 12 mode bits, uid, gid, mtime, size, link group, xattrs)."""
+    if manifests is None:
+        manifests = has_manifests(root, keys)
     result = {}
 
     def walk(cipher_dir, plain_dir, dir_id):
-        names = sorted(os.listdir(os.path.join(root, cipher_dir) if cipher_dir else root))
+        abs_dir = os.path.join(root, cipher_dir) if cipher_dir else root
+        names = sorted(os.listdir(abs_dir))
         name_set = set(names)
+        records = None
+        if manifests:
+            where = cipher_dir + "/" + MANIFEST_NAME if cipher_dir else MANIFEST_NAME
+            try:
+                records = read_manifest(keys, os.path.join(abs_dir, MANIFEST_NAME), dir_id)
+            except FormatError as e:
+                raise FormatError("%s: %s" % (where, e))
+        seen = set()
         for cname in names:
             cpath = cipher_dir + "/" + cname if cipher_dir else cname
             if not plain_dir and cname == KEY_FILE_NAME:
                 continue
+            if cname == MANIFEST_NAME:
+                if manifests:
+                    continue
+                raise FormatError("%s: a directory manifest in a copy without manifests" % cpath)
             if cname.startswith(LONG_PREFIX) and cname.endswith(SIDE_SUFFIX):
                 if cname[:-len(SIDE_SUFFIX)] not in name_set:
                     raise FormatError("%s: side file without its long name" % cpath)
@@ -404,26 +784,42 @@ def decrypt_tree(root, keys, encoding="base64url", read_data=True):
                 if long_form(full, encoding) != cname or len(full) <= 255:
                     raise FormatError("%s: side file does not match" % cpath)
             try:
-                pname = os.fsdecode(decrypt_name(keys, dir_id, full, encoding))
+                raw_name = decrypt_name(keys, dir_id, full, encoding)
             except FormatError as e:
                 raise FormatError("%s: %s" % (cpath, e))
+            pname = os.fsdecode(raw_name)
             ppath = plain_dir + "/" + pname if plain_dir else pname
             node = keys.child_id(dir_id, pname)
             st = os.lstat(os.path.join(root, cpath))
             entry = Entry(ppath, cpath, "", stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_ino)
             if stat.S_ISDIR(st.st_mode):
                 entry.kind = "dir"
-                result[ppath] = entry
-                walk(cpath, ppath, node)
             elif stat.S_ISLNK(st.st_mode):
                 entry.kind = "link"
+            elif stat.S_ISREG(st.st_mode):
+                entry.kind = "file"
+            else:
+                raise FormatError("%s: unexpected file type %o" % (cpath, st.st_mode))
+            if records is not None:
+                rec = records.get(raw_name)
+                if rec is None:
+                    raise FormatError("%s: %s: unexpected entry (not in the directory's "
+                                      "manifest)" % (cpath, ppath))
+                if rec.kind != entry.kind:
+                    raise FormatError("%s: %s: type %s, the manifest says %s"
+                                      % (cpath, ppath, entry.kind, rec.kind))
+                entry.meta = rec
+                seen.add(raw_name)
+            if entry.kind == "dir":
+                result[ppath] = entry
+                walk(cpath, ppath, node)
+            elif entry.kind == "link":
                 try:
                     entry.data = decrypt_link(keys, node, os.readlink(os.path.join(root, cpath)))
                 except FormatError as e:
                     raise FormatError("%s: %s" % (cpath, e))
                 result[ppath] = entry
-            elif stat.S_ISREG(st.st_mode):
-                entry.kind = "file"
+            else:
                 if read_data:
                     with open(os.path.join(root, cpath), "rb") as f:
                         raw = f.read()
@@ -432,14 +828,28 @@ def decrypt_tree(root, keys, encoding="base64url", read_data=True):
                     except FormatError as e:
                         raise FormatError("%s: %s" % (cpath, e))
                 result[ppath] = entry
-            else:
-                raise FormatError("%s: unexpected file type %o" % (cpath, st.st_mode))
+            if entry.meta is not None and entry.meta.attrs_known and entry.kind != "dir":
+                if entry.kind == "link":
+                    size = len(entry.data)
+                elif read_data:
+                    size = len(entry.data)
+                else:
+                    size = plain_size(st.st_size)
+                entry.changed = size != entry.meta.size or (
+                    entry.kind == "file" and not same_mtime(st.st_mtime_ns, entry.meta))
+        if records is not None:
+            missing = sorted(set(records) - seen)
+            if missing:
+                where = plain_dir + "/" if plain_dir else ""
+                raise FormatError("%s: missing entr%s listed in the manifest: %s" % (
+                    cipher_dir or ".", "y" if len(missing) == 1 else "ies",
+                    ", ".join(where + os.fsdecode(n) for n in missing)))
 
     walk("", "", keys.root_id())
     return result
 
 
-# The test vectors of docs/FORMAT.md section 11 (master key 00 01 .. 1f).
+# The test vectors of docs/FORMAT.md section 12 (master key 00 01 .. 1f).
 VECTORS = {
     "subkeys": ["efaa95f32d25f769b75a5175e96c0b4db607ec73fb7ed94f8ab9582152082fb5",
                 "7c80ae257321c4d065b85fb9841666df91a7f7dcc065ce875dfc2f060ff5be71",
@@ -449,9 +859,13 @@ VECTORS = {
                 "cbabfbaeb7c8698f87c46836909466c81b3bf929b6efeddd2b732c354d42e861",
                 "85dab18b1f25d59fb5bbeab052dc9170540c23fc2946e9cdfe23d2d3a2c8c8cf",
                 "33f2c84e1d75002e13567518e0a2f29d13d8c0d3ab6a0895f45362398ec431b8",
-                "e9f6f2a3949a9b8edd5d7263de3f8fc425e664f6dae07f8f6af95d36509452e8"],
+                "e9f6f2a3949a9b8edd5d7263de3f8fc425e664f6dae07f8f6af95d36509452e8",
+                "e2a7beca414ad6facfbd71248be0c17197dca42eeb1b45d0694bb62b2b96ab58",
+                "031df010e72264e43d9290bb172d50976ea2ce34bfaeae22027f72aff7677a41",
+                "e1a0a02658a5a3edc251f36af7e65807a6f72517ce1ea90feaa8b6652bc3b7ec"],
     "key_check": "9d7721cde64771d3429be52f957f2ea0c8b9a9aa89d5913721fd78cc0f4d3cf4",
     "view_tag": "59950b776b9281d6f3ab64e037ecfb89982e51f8d33d124aaa6f7256dd358ae0",
+    "view_tag_2": "e6c8568e634f73a26f62c731d64c35a5c6f47b3e2a3bcb07afd93f7fc9b71bc7",
     "root": ("0d2801afd9c642d376fa4d8407558305", 15222948328711989261),
     "home": ("48dc743b7d292f7cd221ab3a5fa4e7aa", 8948416602453630024),
     "file": "69f535821ed6dd5885b923cac4ff86b8",
@@ -468,7 +882,28 @@ VECTORS = {
                "encfsr.long.u7ybudai3x44zprpn4z4zyxmx4647ddyihuru4c6rdrovjxszpsq", 359),
     "link_target": "2xPdzyqITkq_A9RgT4oSL9cdL9UcHlrTMFdo_g",
     "paper": "AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B4IB-CEQT-CQKR-MFYY-DENB-WHA5-DYP3-MPHI",
+    "link_group": 1738220906002760354,  # of (dev 2049, ino 131073)
+    "manifest": ("840000001d09a728d94ebb0532679c2763b351b5a1aada79c5112d95624c04a61a7febc3e9"
+                 "597c99b631022b5dba5fc429aa8f6a35bb192944bd6153d26adaf26576430eb5b7d4ef8647e4"
+                 "cb3ff4ae724bc322c073e775a0e2a44662de8ff7dd84b0c5ba34bb7e05b7b6ff9039bec9f38a"
+                 "b61b51a8a19fa53d1cbcfd63edc8d101ad52364dad28774bd0bc9eb7b1a71fdcbc976a4eabde"
+                 "c91b9551153bff1529d3e8cfa6c79260e5"),
+    "manifest_mtime": 1035917467,
+    "manifest_empty": ("377238a142b7b661ab471f49748674f4", 967161271),
 }
+
+
+def vector_records(keys):
+    """The records of the manifest vector (directory "home")."""
+    cap = bytes([1, 0, 0, 2, 0, 0x20]) + bytes(14)
+    return [
+        Record(b"a.txt", "file", mode=0o644, uid=1000, gid=1000, mtime_sec=1600000000, size=5),
+        Record(b"bin", "dir", mode=0o755, mtime_sec=1600000001, mtime_nsec=500),
+        Record(b"link", "link", mode=0o777, uid=1000, gid=1000, mtime_sec=1600000002, size=12),
+        Record(b"ping", "file", mode=0o4755, mtime_sec=1600000003, size=100,
+               link_group=link_group(keys, 2049, 131073),
+               xattrs=[(b"security.capability", cap), (b"user.note", b"hi")]),
+    ]
 
 
 def selftest():
@@ -512,7 +947,55 @@ def selftest():
     check("link", encrypt_link(k, link, "../etc/hosts"), v["link_target"])
     check("link decrypt", decrypt_link(k, link, v["link_target"]), b"../etc/hosts")
     check("paper key", paper_key_to_master(v["paper"]), bytes(range(32)))
+    check("view tag 2", mac(k.sub[K_VIEW_PARAMS], b"names: base64url\nmanifests: yes\n",
+                            32).hex(), v["view_tag_2"])
+    check("link group", link_group(k, 2049, 131073), v["link_group"])
+    records = vector_records(k)
+    sealed = bytes.fromhex(v["manifest"])
+    check("manifest seal", seal_manifest(k, home, records).hex(), v["manifest"])
+    check("manifest open", open_manifest(k, home, sealed), records)
+    check("manifest mtime", manifest_mtime(sealed), v["manifest_mtime"])
+    empty_hex, empty_mtime = v["manifest_empty"]
+    check("empty manifest", seal_manifest(k, home, []).hex(), empty_hex)
+    check("empty manifest open", open_manifest(k, home, bytes.fromhex(empty_hex)), [])
+    check("empty manifest mtime", manifest_mtime(bytes.fromhex(empty_hex)), empty_mtime)
+    # The reader refuses what no writer makes: every flipped bit, a cut, another directory.
+    for i in range(len(sealed) * 8):
+        bad_bytes = bytearray(sealed)
+        bad_bytes[i // 8] ^= 1 << (i % 8)
+        try:
+            open_manifest(k, home, bytes(bad_bytes))
+            bad.append("manifest with bit %d flipped opens" % i)
+        except FormatError:
+            pass
+    for what, data, dir_id in (("cut", sealed[:-1], home), ("trailer only", sealed[-16:], home),
+                               ("other directory", sealed, root)):
+        try:
+            open_manifest(k, dir_id, data)
+            bad.append("manifest %s opens" % what)
+        except FormatError:
+            pass
+    # Chunks end on content-defined cuts and at 4096 bytes; each chunk decodes on its own.
+    many = [Record(b"f%05d" % i, "file", mode=0o644, mtime_sec=i, size=i) for i in range(2000)]
+    big = seal_manifest(k, home, many)
+    check("manifest of 2000 records", open_manifest(k, home, big), many)
     return bad
+
+
+def describe_record(r):
+    """One line of a manifest record's metadata: mode (12 bits), uid, gid, mtime_ns, size,
+    link group, xattrs (values in hex)."""
+    if not r.attrs_known:
+        return "attributes unknown"
+    parts = ["mode %05o" % r.mode, "uid %d" % r.uid, "gid %d" % r.gid,
+             "mtime_ns %d" % r.mtime_ns]
+    if r.kind != "dir":
+        parts.append("size %d" % r.size)
+    if r.link_group:
+        parts.append("link_group %016x" % r.link_group)
+    for name, value in r.xattrs:
+        parts.append("xattr %s=%s" % (os.fsdecode(name), value.hex()))
+    return " ".join(parts)
 
 
 def main(argv):
@@ -542,7 +1025,9 @@ def main(argv):
         names = names or key_names
     else:
         parser.error("need --paper-key or --password-file")
-    tree = decrypt_tree(args.cipherdir, Keys(master), names or "base64url")
+    keys = Keys(master)
+    manifests = has_manifests(args.cipherdir, keys)
+    tree = decrypt_tree(args.cipherdir, keys, names or "base64url", manifests=manifests)
     for path in sorted(tree):
         e = tree[path]
         if e.kind == "file":
@@ -552,6 +1037,15 @@ def main(argv):
         else:
             what = ""
         print("%s %04o %s %s" % (e.kind, e.mode, path, what))
+        if e.meta is not None:
+            print("    manifest: " + describe_record(e.meta))
+        if e.changed:
+            print("    changed during backup (size or mtime differs from the manifest)")
+    if manifests:
+        print("manifests: every directory's encfsr.dir authenticates and lists exactly its "
+              "entries")
+    else:
+        print("manifests: none (completeness not checked)")
     return 0
 
 

@@ -144,7 +144,8 @@ class MountCliTest(unittest.TestCase):
     def assert_view(self, mnt):
         names = os.listdir(mnt)
         self.assertIn("encfsr.key", names)
-        self.assertEqual(len(names), 2, names)  # the key file and one (encrypted) source
+        self.assertIn("encfsr.dir", names)
+        self.assertEqual(len(names), 3, names)  # key file, manifest and one (encrypted) source
         self.assertNotIn("data", names)
 
     def assert_no_run_leftovers(self, tmpdir):
@@ -359,7 +360,7 @@ class MountCliTest(unittest.TestCase):
         with open(out) as f:
             names = f.read().split()
         self.assertIn("encfsr.key", names)
-        self.assertEqual(len(names), 2)
+        self.assertEqual(len(names), 3)  # source, encfsr.dir, encfsr.key
         self.assert_no_run_leftovers(tmpdir)
         r = encfsr("run", self.config, "--", "true", env=dict(os.environ, TMPDIR=tmpdir))
         self.assertEqual(r.returncode, 0, r.stderr)

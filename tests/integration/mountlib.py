@@ -118,7 +118,7 @@ def _yaml(value):
 
 
 def write_config(path, key, password_file, sources, names=None, key_in_view=None,
-                 one_file_system=None, mount=None):
+                 one_file_system=None, mount=None, manifests=None):
     """sources: list of dicts {name, path | paths, exclude?, exclude_caches?}."""
     lines = ["key: " + _yaml(str(key))]
     if password_file:
@@ -140,6 +140,8 @@ def write_config(path, key, password_file, sources, names=None, key_in_view=None
         lines.append("key_in_view: " + _yaml(bool(key_in_view)))
     if one_file_system is not None:
         lines.append("one_file_system: " + _yaml(bool(one_file_system)))
+    if manifests is not None:
+        lines.append("manifests: " + _yaml(bool(manifests)))
     if mount:
         lines.append("mount:")
         for k, v in mount.items():

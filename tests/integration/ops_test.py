@@ -120,7 +120,8 @@ class Base(unittest.TestCase):
     def assert_view(self, mnt):
         names = os.listdir(mnt)
         self.assertIn("encfsr.key", names)
-        self.assertEqual(len(names), 2, names)  # the key file and the (encrypted) source
+        self.assertIn("encfsr.dir", names)
+        self.assertEqual(len(names), 3, names)  # key file, manifest and the (encrypted) source
         self.assertNotIn("data", names)
 
     def assert_unmounted_and_ended(self, mnt):
@@ -241,7 +242,8 @@ grep -c " $MNT " /proc/self/mountinfo
             self.assertEqual(lines[0], "mount=0", out)
             self.assertIn("encfsr.key", lines, out)
             self.assertIn("umount=0", lines, out)
-        self.assertEqual(sections["type"].split("\n")[3], "1", out)  # mounted as fuse.encfsr
+        # after mount=0 and the listing (source, encfsr.dir, encfsr.key): mounted as fuse.encfsr
+        self.assertEqual(sections["type"].split("\n")[4], "1", out)
         self.assertEqual(sections["fstab"].strip().split("\n")[-1], "0", out)  # gone at the end
         # The daemons ended with their unmounts (they would hold the namespace otherwise).
         self.assertTrue(wait_for(lambda: not mountlib.daemon_pids(mnt)))
@@ -574,13 +576,13 @@ class VersionCheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.strip().split("\n")
         self.assertRegex(lines[0], r"^encfsr \d+\.\d+\.\d+$")
-        self.assertEqual(lines[1], "format version 1 (siv-blake2b-xchacha20-4096)")
+        self.assertEqual(lines[1], "format version 2 (siv-blake2b-xchacha20-4096)")
         self.assertRegex(lines[2], r"^libfuse 3\.\d+\.\d+$")
         self.assertRegex(lines[3], r"^libsodium \d+\.\d+\.\d+$")
         self.assertRegex(lines[4], r"^yaml-cpp \d+\.\d+\.\d+ ")
         self.assertEqual(len(lines), 5, r.stdout)
         with open(os.path.join(SOURCE_DIR, "docs", "FORMAT.md")) as f:
-            self.assertIn("version 1 (`siv-blake2b-xchacha20-4096`)", f.readline())
+            self.assertIn("version 2 (`siv-blake2b-xchacha20-4096`)", f.readline())
         if shutil.which("pkg-config"):
             for line, module in ((lines[2], "fuse3"), (lines[3], "libsodium")):
                 p = subprocess.run(["pkg-config", "--modversion", module],
@@ -776,7 +778,7 @@ class SystemdUnitsTest(unittest.TestCase):
                 self.assertEqual((r.returncode, r.stderr), (0, ""), argv)
             # Ready when ExecStart returned: the view is there and the pid file names its daemon.
             self.assertTrue(is_mounted(mnt), mnt)
-            self.assertEqual(len(os.listdir(mnt)), 2)
+            self.assertEqual(len(os.listdir(mnt)), 3)  # source, key file, manifest
             with open(pid_file) as f:
                 self.assertEqual(mountlib.daemon_pids(mnt), [int(f.read())])
             for argv in commands("ExecStop"):

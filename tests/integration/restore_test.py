@@ -149,21 +149,34 @@ class RestoreTest(RestoreCase):
                          (stat.S_IMODE(d.st_mode), d.st_mtime_ns))
         m = SUMMARY_RE.search(err)
         self.assertTrue(m, err)
-        files = sum(1 for r in self.expected.values() if stat.S_ISREG(r[0]))
+        # Hard links: the first of each inode is restored as a file, the others are linked to it.
+        inodes = {}
+        for rel in self.expected:
+            st = os.lstat(os.path.join(self.src, rel))
+            if stat.S_ISREG(st.st_mode):
+                inodes.setdefault((st.st_dev, st.st_ino), []).append(rel)
+        hard_links = sum(len(names) - 1 for names in inodes.values())
+        self.assertGreater(hard_links, 0, "the tree has hard links")
+        self.assertIn("; %d hard links" % hard_links, err)
+        for names in inodes.values():
+            got = {os.lstat(os.path.join(dest, SOURCE, rel)).st_ino for rel in names}
+            self.assertEqual(len(got), 1, names)
+        files = sum(1 for r in self.expected.values() if stat.S_ISREG(r[0])) - hard_links
         links = sum(1 for r in self.expected.values() if stat.S_ISLNK(r[0]))
         dirs = sum(1 for r in self.expected.values() if stat.S_ISDIR(r[0])) + 1  # + data/
         self.assertEqual([int(x) for x in m.groups()],
                          [files, dirs, links,
-                          sum(r[2] for r in self.expected.values() if stat.S_ISREG(r[0])), 0, 0])
+                          sum(os.lstat(os.path.join(self.src, names[0])).st_size
+                              for names in inodes.values()), 0, 0])
         # No temporary files left behind; no progress bar without a terminal.
         for dirpath, dirnames, filenames in os.walk(dest):
             for n in dirnames + filenames:
                 self.assertFalse(n.startswith(".encfsr-restore"), os.path.join(dirpath, n))
         self.assertNotIn("\r", err)
 
-    def test_setuid_setgid_and_sticky_bits_in_a_copy_are_not_restored(self):
-        """Nothing in the copy authenticates a mode: a setuid-root file planted in the copy by
-        whoever holds the storage must not come back as one (as root, owners are restored)."""
+    def test_modes_planted_in_a_copy_are_not_restored(self):
+        """A setuid-root file planted in the copy by whoever holds the storage must not come back
+        as one: restore takes modes and owners from the manifests, and reports the difference."""
         copy = self.fresh_copy()
         victim = os.path.join(copy, self.cipher_path(SOURCE + "/modes/ro.txt"))
         os.chown(victim, 0, 0)
@@ -173,12 +186,40 @@ class RestoreTest(RestoreCase):
         dest = self.dest()
         proc = self.restore(copy, dest)
         err = mountlib._text(proc.stderr)
+        self.assertEqual(proc.returncode, 8, err)
+        self.assertIn("damaged: %s/modes/ro.txt: metadata" % SOURCE, err)
+        self.assertIn("damaged: %s/modes: metadata" % SOURCE, err)
+        for rel in ("modes/ro.txt", "modes"):
+            got = os.lstat(os.path.join(dest, SOURCE, rel))
+            want = os.lstat(os.path.join(self.src, rel))
+            self.assertEqual(stat.S_IMODE(got.st_mode), stat.S_IMODE(want.st_mode), rel)
+            self.assertEqual((got.st_uid, got.st_gid), (want.st_uid, want.st_gid), rel)
+        self.assertNotIn("setuid", err)
+
+    def test_without_manifests_setuid_setgid_and_sticky_bits_are_not_restored(self):
+        """A copy made with manifests: false authenticates no mode: special bits are dropped."""
+        config = self.work.config([{"name": SOURCE, "path": self.src}], manifests=False)
+        copy = self.work.path("nomanifests%d" % self.counter)
+        type(self).counter += 1
+        with Mount(config, self.work.mountpoint()) as m:
+            mountlib.run(["cp", "-a", m.path, copy], timeout=300)
+        victim = os.path.join(copy, self.cipher_path(SOURCE + "/modes/ro.txt"))
+        os.chown(victim, 0, 0)
+        os.chmod(victim, 0o6777)
+        os.chmod(os.path.dirname(victim), 0o1777)
+        dest = self.dest()
+        proc = self.restore(copy, dest)
+        err = mountlib._text(proc.stderr)
         self.assertEqual(proc.returncode, 0, err)
         got = os.lstat(os.path.join(dest, SOURCE, "modes", "ro.txt"))
         self.assertEqual(stat.S_IMODE(got.st_mode), 0o777)
         self.assertEqual(stat.S_IMODE(os.lstat(os.path.join(dest, SOURCE, "modes")).st_mode),
                          0o777)
-        self.assertIn("setuid/setgid/sticky bits of 2 entries not restored", err)
+        self.assertRegex(err, r"\d+ entries without an authenticated manifest record: their "
+                              r"setuid, setgid and sticky bits were not restored")
+        proc = self.verify(copy)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("completeness not checked", mountlib._text(proc.stdout))
 
     def test_restore_one_path_and_a_directory(self):
         dest = self.dest()

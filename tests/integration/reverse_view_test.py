@@ -143,11 +143,12 @@ class ReverseViewTest(ViewCase):
     # --- structure
     def test_root_has_one_dir_per_source_and_the_key_file(self):
         names = sorted(os.listdir(self.mnt))
-        self.assertEqual(len(names), 3, names)
+        self.assertEqual(len(names), 4, names)
         self.assertIn("encfsr.key", names)
+        self.assertIn("encfsr.dir", names)
         for n in names:
             st = os.lstat(os.path.join(self.mnt, n))
-            if n == "encfsr.key":
+            if n in ("encfsr.key", "encfsr.dir"):
                 self.assertTrue(stat.S_ISREG(st.st_mode))
             else:
                 self.assertTrue(stat.S_ISDIR(st.st_mode), n)
@@ -162,9 +163,10 @@ class ReverseViewTest(ViewCase):
         pkinds = Counter(stat.S_IFMT(st.st_mode) for st in plain.values())
         self.assertEqual(kinds[stat.S_IFDIR], pkinds[stat.S_IFDIR], "directories")
         self.assertEqual(kinds[stat.S_IFLNK], pkinds[stat.S_IFLNK], "symlinks")
-        self.assertEqual(kinds[stat.S_IFREG], pkinds[stat.S_IFREG] + 1 + n_long,
-                         "files (+ encfsr.key + one side file per long name)")
-        self.assertEqual(len(walk), len(plain) + 1 + n_long)
+        n_dirs = pkinds[stat.S_IFDIR] + 1  # a manifest per directory, the root's included
+        self.assertEqual(kinds[stat.S_IFREG], pkinds[stat.S_IFREG] + 1 + n_long + n_dirs,
+                         "files (+ encfsr.key + one side file per long name + manifests)")
+        self.assertEqual(len(walk), len(plain) + 1 + n_long + n_dirs)
         self.assertNotIn(stat.S_IFIFO, kinds, "the FIFO must be left out")
         # the shape: the multiset of directory sizes is the same
         def sizes(entries, long_of):
@@ -173,7 +175,8 @@ class ReverseViewTest(ViewCase):
                 parent = p.rsplit("/", 1)[0] if "/" in p else ""
                 c[parent] += 1 + (1 if long_of(p) else 0)
             return sorted(c.values())
-        view_sizes = sizes(walk, lambda p: False)
+        view_sizes = sizes([p for p in walk if os.path.basename(p) != "encfsr.dir"],
+                           lambda p: False)
         plain_sizes = sizes(list(plain) + ["encfsr.key"],
                             lambda p: len(os.fsencode(p.rsplit("/", 1)[-1])) > 160)
         self.assertEqual(view_sizes, plain_sizes)
@@ -218,7 +221,7 @@ class ReverseViewTest(ViewCase):
                        if stat.S_ISREG(st.st_mode))
         got = Counter(st.st_size for rel, st in self.walk().items()
                       if stat.S_ISREG(st.st_mode) and rel != "encfsr.key"
-                      and not rel.endswith(".name"))
+                      and not rel.endswith(".name") and os.path.basename(rel) != "encfsr.dir")
         self.assertEqual(got, want)
 
     def test_reference_decrypts_the_whole_view_to_the_plaintext(self):
@@ -563,7 +566,7 @@ class NameOptionsTest(ViewCase):
         config = self.work.config([{"name": "n", "path": self.src}], key_in_view=False)
         with Mount(config, self.work.mountpoint()) as m:
             names = os.listdir(m.path)
-            self.assertEqual(len(names), 1, names)
+            self.assertEqual(len(names), 2, names)  # the source and the root's manifest
             self.assertNotIn("encfsr.key", names)
             mountlib.expect_errno(self, errno.ENOENT, os.lstat,
                                   os.path.join(m.path, "encfsr.key"))
@@ -571,7 +574,7 @@ class NameOptionsTest(ViewCase):
     def test_key_in_view_default_serves_the_key_file(self):
         config = self.work.config([{"name": "n", "path": self.src}])
         with Mount(config, self.work.mountpoint()) as m:
-            self.assertEqual(len(os.listdir(m.path)), 2)
+            self.assertEqual(len(os.listdir(m.path)), 3)  # source, key file, manifest
             self.assertTrue(os.path.isfile(os.path.join(m.path, "encfsr.key")))
 
 
@@ -737,7 +740,7 @@ class LiveTreeTest(ViewCase):
         _write(self.p("morph/inner"), "inner")
         self.assertTrue(mountlib.wait_until(lambda: os.path.isdir(self.c("morph")), 5),
                         "still not a directory")
-        self.assertEqual(len(os.listdir(self.c("morph"))), 1)
+        self.assertEqual(len(os.listdir(self.c("morph"))), 2)  # inner and encfsr.dir
         self.assertEqual(read_all(self.c("morph/inner")), reference.seal_content(
             self.keys, self.keys.id_of("live/morph/inner"), b"inner"))
 
@@ -808,7 +811,7 @@ class RunTest(ViewCase):
             'exit 7')
         self.assertEqual(proc.returncode, 7, proc.stderr)
         self.assertIsNotNone(mnt, "the command did not run")
-        self.assertEqual(read_text(note).split("\n")[1].strip(), "2")
+        self.assertEqual(read_text(note).split("\n")[1].strip(), "3")  # source, key, manifest
         self.assertFalse(mountlib.is_mounted(mnt))
         self.assertFalse(os.path.exists(mnt), "temporary mountpoint left behind")
 
@@ -858,8 +861,9 @@ class LargeTreeTest(ViewCase):
             limits = read_text("/proc/%d/limits" % m.pid)
             self.assertRegex(limits, r"Max open files\s+1024\s")
             proc = mountlib.run(["find", m.path], timeout=300)
-            # root + source dir + key + 30,000 entries
-            self.assertEqual(len(proc.stdout.splitlines()), 3 + self.DIRS * (1 + self.FILES))
+            # root + source dir + key + 30,000 entries + a manifest per directory
+            self.assertEqual(len(proc.stdout.splitlines()),
+                             3 + self.DIRS * (1 + self.FILES) + 2 + self.DIRS)
             tar = mountlib.run(["sh", "-c", 'tar -cf - -C "$0" . | wc -c', m.path], timeout=300)
             self.assertEqual(tar.stderr, b"")
             self.assertGreater(int(tar.stdout), self.DIRS * self.FILES * 512)

@@ -423,7 +423,14 @@ TEST(VerifyCoreTest, CleanTreeAndJson) {
             "entries 8 (files 4, directories 3, symlinks 1), 319594 bytes: clean");
   EXPECT_EQ(verify_json(stats, {}),
             "{\"entries\":8,\"files\":4,\"directories\":3,\"symlinks\":1,\"bytes\":319594,"
-            "\"damaged\":[]}");
+            "\"damaged\":[],\"changed_during_backup\":[],\"completeness_checked\":true}");
+  EXPECT_EQ(verify_summary(stats, 2, 3),
+            "entries 8 (files 4, directories 3, symlinks 1), 319594 bytes: 2 damaged; 3 changed "
+            "during backup");
+  EXPECT_EQ(verify_json(stats, {}, {"a/b", "c"}, false),
+            "{\"entries\":8,\"files\":4,\"directories\":3,\"symlinks\":1,\"bytes\":319594,"
+            "\"damaged\":[],\"changed_during_backup\":[\"a/b\",\"c\"],"
+            "\"completeness_checked\":false}");
   DamageRecord r{"block", "a\"b\\c\n\x01\xff\xc3\xa9", "", 7};
   DamageRecord k{"key-file", "", "encfsr.key", std::nullopt};
   EXPECT_EQ(json_damage_array({r, k}),

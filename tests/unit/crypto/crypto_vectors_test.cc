@@ -2,12 +2,14 @@
 // format is frozen: a change to any of these values is a format change.
 //
 // Master key: bytes 0x00..0x1f. The subkeys, IDs and the tags were cross-checked with Python's
-// hashlib.blake2b when they were generated.
+// hashlib.blake2b when they were generated; the manifest vectors with tests/format/reference.py,
+// which writes and reads manifests from the format description alone.
 #include <gtest/gtest.h>
 #include <sodium.h>
 
 #include "crypto/content_cipher.h"
 #include "crypto/encoding.h"
+#include "crypto/manifest.h"
 #include "crypto/name_cipher.h"
 #include "crypto/paper_key.h"
 #include "tests/unit/crypto/test_util.h"
@@ -44,14 +46,19 @@ TEST_F(VectorsTest, Subkeys) {
       "85dab18b1f25d59fb5bbeab052dc9170540c23fc2946e9cdfe23d2d3a2c8c8cf",
       "33f2c84e1d75002e13567518e0a2f29d13d8c0d3ab6a0895f45362398ec431b8",
       "e9f6f2a3949a9b8edd5d7263de3f8fc425e664f6dae07f8f6af95d36509452e8",
+      "e2a7beca414ad6facfbd71248be0c17197dca42eeb1b45d0694bb62b2b96ab58",
+      "031df010e72264e43d9290bb172d50976ea2ce34bfaeae22027f72aff7677a41",
+      "e1a0a02658a5a3edc251f36af7e65807a6f72517ce1ea90feaa8b6652bc3b7ec",
   };
-  for (std::uint64_t id = 1; id <= 9; ++id) {
+  for (std::uint64_t id = 1; id <= 12; ++id) {
     EXPECT_EQ(hex_encode(keys_.get(static_cast<Subkey>(id))), expected[id - 1]) << id;
   }
   EXPECT_EQ(hex_encode(key_check(keys_)),
             "9d7721cde64771d3429be52f957f2ea0c8b9a9aa89d5913721fd78cc0f4d3cf4");
   EXPECT_EQ(hex_encode(view_params_tag(keys_, "names: base64url\n")),
             "59950b776b9281d6f3ab64e037ecfb89982e51f8d33d124aaa6f7256dd358ae0");
+  EXPECT_EQ(hex_encode(view_params_tag(keys_, "names: base64url\nmanifests: yes\n")),
+            "e6c8568e634f73a26f62c731d64c35a5c6f47b3e2a3bcb07afd93f7fc9b71bc7");
 }
 
 TEST_F(VectorsTest, NodeIdsAndInodes) {
@@ -109,6 +116,72 @@ TEST_F(VectorsTest, LinkTarget) {
   const NodeId link = child_id(keys_, home_, "link");
   EXPECT_EQ(hex_encode(link), "a50c0e8d85b511a6cbd2e761aa78e2b0");
   EXPECT_EQ(names.encrypt_link(link, "../etc/hosts"), "2xPdzyqITkq_A9RgT4oSL9cdL9UcHlrTMFdo_g");
+}
+
+std::string hex_of(std::string_view bytes) {
+  return hex_encode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+TEST_F(VectorsTest, Manifest) {
+  const ManifestCipher cipher(keys_);
+  const std::uint64_t group = cipher.link_group(2049, 131073);
+  EXPECT_EQ(group, 1738220906002760354ull);
+
+  std::vector<ManifestRecord> records(4);
+  records[0].name = "a.txt";
+  records[0].type = EntryType::kRegular;
+  records[0].mode = 0644;
+  records[0].uid = records[0].gid = 1000;
+  records[0].mtime_sec = 1600000000;
+  records[0].size = 5;
+  records[1].name = "bin";
+  records[1].type = EntryType::kDirectory;
+  records[1].mode = 0755;
+  records[1].mtime_sec = 1600000001;
+  records[1].mtime_nsec = 500;
+  records[2].name = "link";
+  records[2].type = EntryType::kSymlink;
+  records[2].mode = 0777;
+  records[2].uid = records[2].gid = 1000;
+  records[2].mtime_sec = 1600000002;
+  records[2].size = 12;
+  records[3].name = "ping";
+  records[3].type = EntryType::kRegular;
+  records[3].mode = 04755;
+  records[3].mtime_sec = 1600000003;
+  records[3].size = 100;
+  records[3].link_group = group;
+  std::string capability(20, '\0');
+  capability[0] = '\x01';
+  capability[3] = '\x02';
+  capability[5] = '\x20';
+  records[3].xattrs = {{"security.capability", capability}, {"user.note", "hi"}};
+
+  // One chunk (no name of the four cuts); its plaintext, then the sealed manifest.
+  EXPECT_EQ(hex_of(encode_records(records)),
+            "0205612e747874a403e807e80780c0f0f50b05"
+            "210362696eed03000082c0f0f50bf403"
+            "03046c696e6bff03e807e80784c0f0f50b0c"
+            "c20470696e67ed13000086c0f0f50b64a2c2735bb4661f18021373656375726974792e636170616269"
+            "6c69747914010000020020000000000000000000000000000009757365722e6e6f7465026869");
+  const std::string sealed = cipher.seal(home_, records);
+  EXPECT_EQ(sealed.size(), 168u);
+  EXPECT_EQ(hex_of(sealed),
+            "840000001d09a728d94ebb0532679c2763b351b5a1aada79c5112d95624c04a61a7febc3e9597c99b631"
+            "022b5dba5fc429aa8f6a35bb192944bd6153d26adaf26576430eb5b7d4ef8647e4cb3ff4ae724bc322c0"
+            "73e775a0e2a44662de8ff7dd84b0c5ba34bb7e05b7b6ff9039bec9f38ab61b51a8a19fa53d1cbcfd63ed"
+            "c8d101ad52364dad28774bd0bc9eb7b1a71fdcbc976a4eabdec91b9551153bff1529d3e8cfa6c79260e5");
+  EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_sec, 1035917467);
+  EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_nsec, 0);
+  std::vector<ManifestRecord> opened;
+  ASSERT_EQ(cipher.open(home_, sealed, opened), Status::kOk);
+  EXPECT_EQ(opened, records);
+
+  const std::string empty = cipher.seal(home_, {});
+  EXPECT_EQ(hex_of(empty), "377238a142b7b661ab471f49748674f4");
+  EXPECT_EQ(ManifestCipher::mtime_of(empty).tv_sec, 967161271);
+  ASSERT_EQ(cipher.open(home_, empty, opened), Status::kOk);
+  EXPECT_TRUE(opened.empty());
 }
 
 TEST_F(VectorsTest, PaperKey) {

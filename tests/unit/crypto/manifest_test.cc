@@ -109,7 +109,9 @@ TEST_F(ManifestTest, ChangingAnyFieldChangesTheManifestAndTheOldOneStaysAuthenti
       [](ManifestRecord& r) { r.size += 1; },
       [](ManifestRecord& r) { r.link_group = 12345; },
       [](ManifestRecord& r) { r.type = EntryType::kSymlink; },
-      [](ManifestRecord& r) { r.xattrs.push_back({"security.capability", "x"}); },
+      [](ManifestRecord& r) {
+        r.xattrs.push_back({"security.capability", "x"});
+      },
       [](ManifestRecord& r) { r.name += "z"; },
   };
   for (std::size_t i = 0; i < edits.size(); ++i) {
@@ -117,8 +119,7 @@ TEST_F(ManifestTest, ChangingAnyFieldChangesTheManifestAndTheOldOneStaysAuthenti
     edits[i](changed[7]);
     const std::string sealed = cipher_.seal(dir_, changed);
     EXPECT_NE(sealed, base) << i;
-    EXPECT_NE(ManifestCipher::mtime_of(sealed).tv_sec, ManifestCipher::mtime_of(base).tv_sec)
-        << i;
+    EXPECT_NE(ManifestCipher::mtime_of(sealed).tv_sec, ManifestCipher::mtime_of(base).tv_sec) << i;
     EXPECT_EQ(open_ok(sealed), changed) << i;
   }
 }
@@ -137,7 +138,8 @@ std::vector<std::string> chunks_of(const std::string& sealed) {
   std::size_t pos = 0;
   while (pos + 16 < sealed.size()) {
     std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(sealed[pos + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      n |= static_cast<std::uint32_t>(static_cast<unsigned char>(sealed[pos + i])) << (8 * i);
     out.push_back(sealed.substr(pos, 20 + n));
     pos += 20 + n;
   }

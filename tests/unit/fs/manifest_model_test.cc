@@ -1,0 +1,289 @@
+// tests/unit/fs/manifest_model_test.cc — directory manifests through the FUSE-free views: the
+// reverse view's encfsr.dir (snapshots, consistency while open) and the decrypt view's use of it
+// (metadata, xattrs and link groups from the manifest; missing, unexpected and retyped entries).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/manifest.h"
+#include "src/fs/decrypt_view.h"
+#include "src/fs/manifest_cache.h"
+#include "src/fs/reverse_view.h"
+#include "tests/unit/fs/fs_test_util.h"
+
+namespace encfsr::fs {
+namespace {
+
+using util::Result;
+
+// Copies a view to `dest` through the View interface (names as the view shows them).
+void copy_view(View& view, Ino dir, const stdfs::path& dest) {
+  stdfs::create_directories(dest);
+  auto entries = view.list(dir);
+  ASSERT_TRUE(entries.ok());
+  for (const DirEntry& e : *entries) {
+    auto entry = view.lookup(dir, e.name);
+    ASSERT_TRUE(entry.ok()) << e.name;
+    const stdfs::path target = dest / e.name;
+    if (S_ISDIR(entry->attr.st_mode)) {
+      copy_view(view, entry->ino, target);
+      ::chmod(target.c_str(), entry->attr.st_mode & 07777);
+    } else if (S_ISLNK(entry->attr.st_mode)) {
+      auto link = view.readlink(entry->ino);
+      ASSERT_TRUE(link.ok());
+      stdfs::create_symlink(*link, target);
+    } else {
+      auto file = view.open(entry->ino);
+      ASSERT_TRUE(file.ok());
+      std::string data;
+      std::vector<std::uint8_t> buf(65536);
+      for (;;) {
+        auto n = (*file)->read(data.size(), buf);
+        ASSERT_TRUE(n.ok());
+        if (*n == 0) break;
+        data.append(reinterpret_cast<const char*>(buf.data()), *n);
+      }
+      write_file(target, data);
+      // As rsync -a would: the view's mode and mtime on the copy.
+      ::chmod(target.c_str(), entry->attr.st_mode & 07777);
+      const struct timespec times[2] = {entry->attr.st_atim, entry->attr.st_mtim};
+      ::utimensat(AT_FDCWD, target.c_str(), times, 0);
+    }
+    view.forget(entry->ino, 1);
+  }
+}
+
+class ManifestModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const stdfs::path src = plain_.path();
+    stdfs::create_directories(src / "sub");
+    write_file(src / "ping", "ping binary");
+    ASSERT_EQ(::chmod((src / "ping").c_str(), 04755), 0);
+    ASSERT_EQ(::setxattr((src / "ping").c_str(), "user.note", "hello", 5, 0), 0);
+    write_file(src / "a.txt", "a");
+    ASSERT_EQ(::link((src / "a.txt").c_str(), (src / "sub/b.txt").c_str()), 0);
+    write_file(src / "sub/c.txt", "c");
+    stdfs::create_symlink("a.txt", src / "link");
+    config_.sources.push_back(config::Source{"data", {src}, {}, false});
+    master_ = std::make_unique<crypto::MasterKey>(crypto::MasterKey::generate());
+  }
+
+  std::unique_ptr<View> reverse() {
+    ReverseOptions options;
+    options.key_file_text = "KEY\n";
+    return make_reverse_view(config_, *master_, std::move(options));
+  }
+  std::unique_ptr<View> decrypt(std::vector<Damage>* damage = nullptr) {
+    util::UniqueFd fd(::open(copy_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DecryptOptions options;
+    options.manifests = true;
+    options.compare_owners = true;
+    options.on_damage = [damage](const Damage& d) {
+      if (damage != nullptr) damage->push_back(d);
+    };
+    return make_decrypt_view(std::move(fd), *master_, std::move(options));
+  }
+  // Plaintext path -> entry of the decrypt view (looked up from the root).
+  Result<Entry> find(View& view, const std::vector<std::string>& path) {
+    Ino dir = kRootIno;
+    Result<Entry> entry = util::Errno{ENOENT};
+    for (const std::string& c : path) {
+      entry = view.lookup(dir, c);
+      if (!entry) return entry;
+      dir = entry->ino;
+    }
+    return entry;
+  }
+  // The copy's entry names of a plaintext directory, by plaintext name (via inode numbers,
+  // which both views derive from the same node IDs).
+  std::map<std::string, stdfs::path> cipher_children(const std::vector<std::string>& dir_path) {
+    auto rv = reverse();
+    auto dv = decrypt();
+    Ino rdir = kRootIno, ddir = kRootIno;
+    stdfs::path cdir = copy_.path();
+    for (const std::string& c : dir_path) {
+      auto d = dv->lookup(ddir, c);
+      EXPECT_TRUE(d.ok()) << c;
+      const auto listing = rv->list(rdir);
+      for (const DirEntry& e : *listing) {
+        if (e.ino == d->ino) {
+          cdir /= e.name;
+          rdir = rv->lookup(rdir, e.name)->ino;
+        }
+      }
+      ddir = d->ino;
+    }
+    std::map<Ino, std::string> plain;
+    const auto plain_listing = dv->list(ddir);
+    for (const DirEntry& e : *plain_listing) plain[e.ino] = e.name;
+    std::map<std::string, stdfs::path> out;
+    const auto cipher_listing = rv->list(rdir);
+    for (const DirEntry& e : *cipher_listing) {
+      if (plain.count(e.ino) != 0) out[plain[e.ino]] = cdir / e.name;
+    }
+    return out;
+  }
+
+  TempDir plain_, copy_;
+  config::Config config_;
+  std::unique_ptr<crypto::MasterKey> master_;
+};
+
+TEST_F(ManifestModel, EveryDirectoryHasAManifestAndTheDecryptViewTakesMetadataFromIt) {
+  auto view = reverse();
+  copy_view(*view, kRootIno, copy_.path());
+  EXPECT_TRUE(stdfs::is_regular_file(copy_.path() / "encfsr.dir"));
+  std::vector<Damage> damage;
+  auto dv = decrypt(&damage);
+  auto ping = find(*dv, {"data", "ping"});
+  ASSERT_TRUE(ping.ok());
+  EXPECT_EQ(ping->attr.st_mode & 07777, 04755u);
+  auto extra = dv->extra_attrs(ping->ino);
+  ASSERT_TRUE(extra.ok());
+  EXPECT_TRUE(extra->authenticated);
+  ASSERT_EQ(extra->xattrs.size(), 1u);
+  EXPECT_EQ(extra->xattrs[0].name, "user.note");
+  EXPECT_EQ(extra->xattrs[0].value, "hello");
+  auto a = find(*dv, {"data", "a.txt"});
+  auto b = find(*dv, {"data", "sub", "b.txt"});
+  auto c = find(*dv, {"data", "sub", "c.txt"});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_NE(dv->extra_attrs(a->ino)->link_group, 0u);
+  EXPECT_EQ(dv->extra_attrs(a->ino)->link_group, dv->extra_attrs(b->ino)->link_group);
+  EXPECT_EQ(dv->extra_attrs(c->ino)->link_group, 0u);
+  for (const Damage& d : damage) ADD_FAILURE() << describe(d.kind) << " " << d.plain_path;
+}
+
+TEST_F(ManifestModel, TamperedCopiesAreReported) {
+  copy_view(*reverse(), kRootIno, copy_.path());
+  auto children = cipher_children({"data"});
+  ASSERT_EQ(children.count("ping"), 1u);
+  // Planted setuid bits are not shown, and reported.
+  ASSERT_EQ(::chmod(children["a.txt"].c_str(), 06777), 0);
+  // A deleted file, a file replaced by a directory.
+  stdfs::remove(children["link"]);
+  stdfs::remove(children["ping"]);
+  stdfs::create_directory(children["ping"]);
+  std::vector<Damage> damage;
+  auto dv = decrypt(&damage);
+  auto data = find(*dv, {"data"});
+  ASSERT_TRUE(data.ok());
+  auto entries = dv->list(data->ino);
+  ASSERT_TRUE(entries.ok());
+  std::vector<std::string> names;
+  for (const DirEntry& e : *entries) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a.txt", "sub"}));
+  auto a = dv->lookup(data->ino, "a.txt");
+  ASSERT_TRUE(a.ok());
+  struct stat source {};
+  ASSERT_EQ(::lstat((plain_.path() / "a.txt").c_str(), &source), 0);
+  EXPECT_EQ(a->attr.st_mode & 07777, source.st_mode & 07777) << "the manifest's, not 06777";
+  EXPECT_EQ(dv->lookup(data->ino, "ping").error(), EIO);
+  std::map<DamageKind, std::vector<std::string>> seen;
+  for (const Damage& d : damage) seen[d.kind].push_back(d.plain_path);
+  EXPECT_EQ(seen[DamageKind::kMissing], std::vector<std::string>{"data/link"});
+  ASSERT_FALSE(seen[DamageKind::kType].empty());
+  EXPECT_EQ(seen[DamageKind::kType][0], "data/ping");
+  EXPECT_EQ(seen[DamageKind::kMetadata], std::vector<std::string>{"data/a.txt"});
+}
+
+TEST_F(ManifestModel, AnEntryTheManifestDoesNotListIsHiddenAndAManifestFromElsewhereFails) {
+  copy_view(*reverse(), kRootIno, copy_.path());
+  auto children = cipher_children({"data"});
+  // A file added to the source after the copy, copied into it alone: authentic name and
+  // content, but not in the manifest the copy holds.
+  write_file(plain_.path() / "new.txt", "new");
+  stdfs::path copy_dir = children["sub"].parent_path();
+  {
+    TempDir again;
+    auto view = reverse();
+    copy_view(*view, kRootIno, again.path());
+    for (auto& e : stdfs::recursive_directory_iterator(again.path())) {
+      const auto rel = e.path().lexically_relative(again.path());
+      if (!stdfs::exists(copy_.path() / rel) && e.is_regular_file()) {
+        stdfs::copy_file(e.path(), copy_.path() / rel);
+      }
+    }
+  }
+  // The sub directory's manifest replaced by the source directory's.
+  stdfs::copy_file(copy_dir / "encfsr.dir", children["sub"] / "encfsr.dir",
+                   stdfs::copy_options::overwrite_existing);
+  std::vector<Damage> damage;
+  auto dv = decrypt(&damage);
+  auto data = find(*dv, {"data"});
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(dv->lookup(data->ino, "new.txt").error(), ENOENT);
+  auto listed = dv->list(data->ino);
+  for (const DirEntry& e : *listed) EXPECT_NE(e.name, "new.txt");
+  auto s = dv->lookup(data->ino, "sub");
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(dv->list(s->ino).ok());
+  std::map<DamageKind, std::set<std::string>> seen;  // the same entry may be reported twice
+  for (const Damage& d : damage) seen[d.kind].insert(d.plain_path);
+  EXPECT_EQ(seen[DamageKind::kUnexpected], std::set<std::string>{"data/new.txt"});
+  EXPECT_EQ(seen[DamageKind::kManifest], std::set<std::string>{"data/sub"});
+}
+
+TEST_F(ManifestModel, AnOpenManifestKeepsTheVersionItWasShownAt) {
+  auto view = reverse();
+  Ino dir = 0;
+  const auto root = view->list(kRootIno);
+  for (const DirEntry& e : *root) {
+    if (e.type == S_IFDIR) dir = view->lookup(kRootIno, e.name)->ino;
+  }
+  ASSERT_NE(dir, 0u);
+  ASSERT_TRUE(view->list(dir).ok());
+  auto manifest = view->lookup(dir, std::string(crypto::kManifestName));
+  ASSERT_TRUE(manifest.ok());
+  auto file = view->open(manifest->ino);
+  ASSERT_TRUE(file.ok());
+  // The directory changes and is listed again: the open file and attribute replies keep the
+  // version shown; after the close the new one is shown.
+  write_file(plain_.path() / "more.txt", std::string(100, 'x'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the snapshot's ttl
+  ASSERT_TRUE(view->list(dir).ok());
+  EXPECT_EQ(view->getattr(manifest->ino)->st_size, manifest->attr.st_size);
+  std::vector<std::uint8_t> buf(1 << 20);
+  EXPECT_EQ(*(*file)->read(0, buf), static_cast<std::size_t>(manifest->attr.st_size));
+  file->reset();
+  const auto after = view->getattr(manifest->ino);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->st_size, manifest->attr.st_size);
+  EXPECT_NE(after->st_mtim.tv_sec, manifest->attr.st_mtim.tv_sec);
+}
+
+TEST(ManifestCache, KeepsBoundsAndNeverEvictsAnOpenSnapshot) {
+  ManifestCache cache(std::chrono::seconds(60), 4, 1 << 20);
+  int builds = 0;
+  auto builder = [&](std::size_t size) {
+    return [&builds, size]() -> Result<SnapshotPtr> {
+      ++builds;
+      auto s = std::make_shared<DirSnapshot>();
+      s->manifest.assign(size, 'm');
+      return SnapshotPtr(std::move(s));
+    };
+  };
+  auto opened = cache.open(1, builder(10));
+  ASSERT_TRUE(opened.ok());
+  for (Ino dir = 2; dir < 20; ++dir) ASSERT_TRUE(cache.for_listing(dir, builder(300000)).ok());
+  // Directory 1 stays (open); a listing of it now is a new snapshot, but attributes keep the open.
+  EXPECT_EQ((*cache.for_attr(1, builder(99)))->manifest.size(), 10u);
+  cache.release(1);
+  ASSERT_TRUE(cache.for_listing(1, builder(20)).ok());
+  EXPECT_EQ((*cache.for_attr(1, builder(99)))->manifest.size(), 10u)
+      << "a listing within the ttl reuses the snapshot";
+}
+
+}  // namespace
+}  // namespace encfsr::fs
