@@ -19,7 +19,7 @@ done
 
 packages=(build-essential cmake pkg-config fuse3 libfuse3-dev libsodium-dev libyaml-cpp-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 rsync tar diffutils
-          restic borgbackup bup rdiff-backup rclone procps util-linux attr acl git
+          restic borgbackup bup rdiff-backup rclone procps util-linux attr acl libcap2-bin git
           clang dpkg-dev man-db groff-base lintian systemd)
 if [ "$install" = 1 ]; then
   missing=()
