@@ -152,6 +152,24 @@ std::vector<DamageRecord> DamageReport::records() const {
   return merged;
 }
 
+std::size_t DamageReport::collapse_metadata(std::uint64_t entries) {
+  std::lock_guard lock(mutex_);
+  std::unordered_set<std::string> paths;
+  for (const DamageRecord& e : events_) {
+    if (e.kind == "metadata") paths.insert(e.shown_path());
+  }
+  if (paths.empty() || paths.size() * 2 <= entries) return 0;
+  std::erase_if(events_, [](const DamageRecord& e) { return e.kind == "metadata"; });
+  return paths.size();
+}
+
+std::string metadata_collapsed_line(std::size_t differing, std::uint64_t entries) {
+  return "metadata not compared: the copy's own modes or owners differ from the manifests for " +
+         std::to_string(differing) + " of " + std::to_string(entries) +
+         " entries (a copy that keeps none, such as one written by a user other than root or to "
+         "FAT or SMB; or tampered with). Restore uses the manifests.";
+}
+
 std::vector<std::string> DamageReport::changed_during_backup() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;

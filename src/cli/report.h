@@ -62,6 +62,12 @@ class DamageReport {
   // Paths that changed during the backup (warnings), in order, each once, leaving out paths
   // that are damaged.
   std::vector<std::string> changed_during_backup() const;
+  // A copy that keeps no modes or owners at all (written by a user other than root, to FAT,
+  // SMB or most cloud stores) differs from the manifests everywhere. If "metadata" damage names
+  // more than half of the `entries` checked, it is dropped from the damage and its count
+  // returned (0 otherwise): the caller prints one line instead. An adversary who hides one
+  // planted mode this way must change most of the copy, and that line still shows.
+  std::size_t collapse_metadata(std::uint64_t entries);
 
  private:
   mutable std::mutex mutex_;
@@ -70,6 +76,8 @@ class DamageReport {
   std::unordered_set<std::string> paths_;
 };
 
+// The line printed instead of per-entry "metadata" damage when collapse_metadata dropped it.
+std::string metadata_collapsed_line(std::size_t differing, std::uint64_t entries);
 // "damaged: <path>: <kind>[ block N]" (no newline); a bad block reads "damaged: <path>: block N".
 // Control characters and backslashes in the path are escaped as \xNN so that every entry stays on
 // one line.

@@ -592,12 +592,18 @@ CommandRunner add_restore(CLI::App& app) {
     const RestoreStats stats = restore_view(*view, report, paths, dest_fd.get(), options);
     view.reset();
 
+    const std::uint64_t entries =
+        stats.files + stats.directories + stats.symlinks + stats.links + stats.salvaged;
+    const std::size_t collapsed = report.collapse_metadata(entries);
     const std::vector<DamageRecord> damaged = report.records();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(stderr, "%s\n", restore_summary(stats, seconds, damaged.size()).c_str());
     for (const DamageRecord& record : damaged)
       std::fprintf(stderr, "%s\n", damage_line(record).c_str());
+    if (collapsed > 0) {
+      std::fprintf(stderr, "%s\n", metadata_collapsed_line(collapsed, entries).c_str());
+    }
     if (stats.errors + stats.missing > 0) return util::kExitIo;
     if (!damaged.empty()) return util::kExitDamage;
     return util::kExitOk;

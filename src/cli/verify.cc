@@ -173,7 +173,8 @@ std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::s
 }
 
 std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
-                        const std::vector<std::string>& changed, bool completeness_checked) {
+                        const std::vector<std::string>& changed, bool completeness_checked,
+                        std::size_t metadata_collapsed) {
   std::string changed_json = "[";
   for (const std::string& path : changed) {
     if (changed_json.size() > 1) changed_json += ",";
@@ -187,7 +188,11 @@ std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord
          ",\"bytes\":" + std::to_string(stats.bytes) +
          ",\"damaged\":" + json_damage_array(damaged) +
          ",\"changed_during_backup\":" + changed_json +
-         ",\"completeness_checked\":" + (completeness_checked ? "true" : "false") + "}";
+         ",\"completeness_checked\":" + (completeness_checked ? "true" : "false") +
+         (metadata_collapsed > 0
+              ? ",\"metadata_not_compared\":" + std::to_string(metadata_collapsed)
+              : std::string()) +
+         "}";
 }
 
 CommandRunner add_verify(CLI::App& app) {
@@ -242,10 +247,11 @@ CommandRunner add_verify(CLI::App& app) {
     const VerifyStats stats = verify_view(*view, report, progress);
     view.reset();
 
+    const std::size_t collapsed = report.collapse_metadata(stats.entries);
     const std::vector<DamageRecord> damaged = report.records();
     const std::vector<std::string> changed = report.changed_during_backup();
     if (state->json) {
-      std::printf("%s\n", verify_json(stats, damaged, changed, manifests).c_str());
+      std::printf("%s\n", verify_json(stats, damaged, changed, manifests, collapsed).c_str());
     } else if (!state->quiet) {
       std::printf("%s\n", verify_summary(stats, damaged.size(), changed.size()).c_str());
       for (const DamageRecord& record : damaged) std::printf("%s\n", damage_line(record).c_str());
@@ -253,6 +259,9 @@ CommandRunner add_verify(CLI::App& app) {
         std::printf("changed during backup: %s\n", printable_path(path).c_str());
       }
       if (!manifests) std::printf("%s\n", kNoManifestsLine);
+      if (collapsed > 0) {
+        std::printf("%s\n", metadata_collapsed_line(collapsed, stats.entries).c_str());
+      }
     }
     std::fflush(stdout);
     return damaged.empty() ? util::kExitOk : util::kExitDamage;

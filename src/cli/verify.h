@@ -30,10 +30,11 @@ VerifyStats verify_view(fs::View& view, DamageReport& report);
 // "; C changed during backup" when C > 0.
 std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::size_t changed = 0);
 // {"entries":N,"files":N,"directories":N,"symlinks":N,"bytes":N,"damaged":[...],
-//  "changed_during_backup":[PATH...],"completeness_checked":true|false}
+//  "changed_during_backup":[PATH...],"completeness_checked":true|false}, plus
+//  "metadata_not_compared":N when DamageReport::collapse_metadata dropped N "metadata" entries
 std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
                         const std::vector<std::string>& changed = {},
-                        bool completeness_checked = true);
+                        bool completeness_checked = true, std::size_t metadata_collapsed = 0);
 // The line verify prints for a copy without manifests.
 inline constexpr const char* kNoManifestsLine =
     "completeness not checked: the copy has no directory manifests (made with manifests: false "

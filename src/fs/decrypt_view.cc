@@ -168,9 +168,8 @@ class DecryptView final : public View {
         table_(crypto::root_id(keys_)),
         dirs_(32, std::chrono::hours(24 * 365)),
         manifest_cipher_(keys_),
-        manifests_(options.manifests) {
-    probe_copy_metadata(options.compare_owners);
-  }
+        manifests_(options.manifests),
+        check_owners_(options.compare_owners) {}
 
   double entry_timeout() const noexcept override { return timeout_; }
   double attr_timeout() const noexcept override { return timeout_; }
@@ -355,29 +354,6 @@ class DecryptView final : public View {
     return target;
   }
 
-  // Whether the copy keeps modes and owners at all: tools and filesystems that do not (a copy
-  // made by a user other than root, FAT, SMB, many cloud stores) would otherwise make every
-  // entry "metadata" damage. Decided by the source directories at the copy's root: if none has
-  // the mode (owner) its manifest record gives, the copy's modes (owners) are not compared.
-  void probe_copy_metadata(bool compare_owners) {
-    if (!manifests_) return;
-    auto root = table_.find(kRootIno);
-    if (!root) return;
-    const ManifestPtr manifest = manifest_of(kRootIno, *root, root_->get());
-    bool modes = false, owners = false;
-    for (const crypto::ManifestRecord& r : manifest->records) {
-      struct stat st {};
-      const std::string name = names_.encrypt(root->id, r.name).name;
-      if (!r.attrs_known || ::fstatat(root_->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        continue;
-      }
-      modes = modes || (st.st_mode & 07777) == r.mode;
-      owners = owners || (st.st_uid == r.uid && st.st_gid == r.gid);
-    }
-    check_modes_ = modes;
-    check_owners_ = compare_owners && owners;
-  }
-
   // The plaintext name of a backed node (last component of its view path).
   static std::string_view plain_base(const Node& n) {
     std::string_view path = n.extra;
@@ -489,7 +465,7 @@ class DecryptView final : public View {
     }
     if (check) {
       const bool mode_differs =
-          check_modes_ && !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
+          !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
       const bool owner_differs = check_owners_ && (copy.st_uid != r->uid || copy.st_gid != r->gid);
       if (mode_differs || owner_differs) {
         report_(Damage{DamageKind::kMetadata, n.rel, n.extra, 0});
@@ -538,8 +514,7 @@ class DecryptView final : public View {
   DirFdCache dirs_;
   crypto::ManifestCipher manifest_cipher_;
   const bool manifests_;
-  bool check_modes_ = false;  // set once by probe_copy_metadata
-  bool check_owners_ = false;
+  const bool check_owners_;
   std::mutex manifest_mutex_;
   std::list<Ino> manifest_lru_;
   std::unordered_map<Ino, std::pair<ManifestPtr, std::list<Ino>::iterator>> manifest_cache_;
