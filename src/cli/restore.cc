@@ -354,7 +354,17 @@ class Restorer : public TreeVisitor {
     const struct stat& attr = node.attr;
     if (chown_wanted() && ::fchown(fd, attr.st_uid, attr.st_gid) != 0) return errno;
     if (!extra.authenticated) ++stats_.unauthenticated;
-    const mode_t mode = attr.st_mode & (extra.authenticated ? 07777 : 0777);
+    mode_t mode = attr.st_mode & (extra.authenticated ? 07777 : 0777);
+    if (!chown_wanted() && (mode & (S_ISUID | S_ISGID)) != 0) {
+      // Not restoring owners: a setuid (setgid) bit must not be given to another owner (group)
+      // than the recorded one, such as root's restore with --no-same-owner.
+      struct stat now {};
+      if (::fstat(fd, &now) != 0) return errno;
+      const mode_t before = mode;
+      if (now.st_uid != attr.st_uid) mode &= ~static_cast<mode_t>(S_ISUID);
+      if (now.st_gid != attr.st_gid) mode &= ~static_cast<mode_t>(S_ISGID);
+      if (mode != before) ++stats_.owner_bits_dropped;
+    }
     if (::fchmod(fd, mode) != 0) return errno;
     set_xattrs(node.path, extra, [&](const crypto::Xattr& x) {
       return ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
@@ -509,6 +519,10 @@ std::string restore_summary(const RestoreStats& stats, double seconds, std::size
     summary += "; " + std::to_string(stats.unauthenticated) +
                " entries without an authenticated manifest record: their setuid, setgid and "
                "sticky bits were not restored";
+  }
+  if (stats.owner_bits_dropped > 0) {
+    summary += "; setuid/setgid bits of " + std::to_string(stats.owner_bits_dropped) +
+               " entries dropped (their owner or group was not restored)";
   }
   if (stats.xattrs_skipped > 0) {
     summary += "; " + std::to_string(stats.xattrs_skipped) +

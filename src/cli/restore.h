@@ -42,6 +42,7 @@ struct RestoreStats {
   std::uint64_t unauthenticated = 0;  // entries restored without an authenticated manifest
                                       // record (setuid, setgid and sticky bits dropped)
   std::uint64_t xattrs_skipped = 0;   // xattrs a non-root restore may not set (EPERM)
+  std::uint64_t owner_bits_dropped = 0;  // setuid/setgid bits dropped: owner not restored
 };
 
 // Restores `paths` (plaintext view paths; empty = everything) of `view` under the directory

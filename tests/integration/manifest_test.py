@@ -1568,10 +1568,20 @@ class RestoreMetadata(ManifestCase):
         owners = {(row["uid"], row["gid"]) for row in got.values()}
         self.assertEqual(owners, {(os.geteuid(), os.getegid())})
         want = {k: dict(v, uid=os.geteuid(), gid=os.getegid()) for k, v in self.expected.items()}
-        # Permission bits other than setuid/setgid are kept (see the report for those).
-        for row in list(want.values()) + list(got.values()):
+        # A setuid (setgid) bit is dropped where the owner (group) was not restored: it must not
+        # pass to root. Every other bit is kept.
+        for k, row in want.items():
             if "mode" in row:
-                row["mode"] = "%04o" % (int(row["mode"], 8) & 0o1777)
+                mode = int(row["mode"], 8)
+                if self.expected[k]["uid"] != os.geteuid():
+                    mode &= ~stat.S_ISUID
+                if self.expected[k]["gid"] != os.getegid():
+                    mode &= ~stat.S_ISGID
+                row["mode"] = "%04o" % mode
+        self.assertTrue(any(int(v["mode"], 8) & stat.S_ISUID and v["uid"] != os.geteuid()
+                            for v in self.expected.values() if "mode" in v),
+                        "the tree has a setuid file of another owner")
+        self.assertRegex(text(proc.stderr), r"setuid/setgid bits of \d+ entries dropped")
         self.assert_same_tree(want, got, "--no-same-owner restore",
                               fields={"mode", "uid", "gid", "mtime_ns", "size", "sha256",
                                       "target"})
