@@ -37,7 +37,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "format"))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
+import compare_trees  # noqa: E402
 import mountlib  # noqa: E402
 from mountlib import Mount  # noqa: E402
 import reference  # noqa: E402
@@ -102,24 +104,12 @@ def require_root_and_tools(*tools):
 # ------------------------------------------------------------------------- tree descriptions
 
 def kind_of(mode):
-    if stat.S_ISREG(mode):
-        return "file"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISLNK(mode):
-        return "symlink"
-    return None
+    """"file", "dir", "symlink", or None for anything a view leaves out."""
+    k = compare_trees.kind(mode)
+    return None if k == "other" else k
 
 
-def xattrs_of(path):
-    """{name: value} of every xattr of path (never following a symlink)."""
-    try:
-        names = os.listxattr(path, follow_symlinks=False)
-    except OSError as e:
-        if e.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
-            return {}
-        raise
-    return {n: os.getxattr(path, n, follow_symlinks=False) for n in sorted(names)}
+xattrs_of = compare_trees.xattrs
 
 
 def describe(root, xattrs=True, skip_names=()):
