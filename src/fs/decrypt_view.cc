@@ -408,14 +408,15 @@ class DecryptView final : public View {
     kept.reserve(out.size());
     for (DirEntry& e : out) {
       const crypto::ManifestRecord* r = manifest.find(e.name);
-      const std::string cipher = join_rel(dir.rel, names_.encrypt(dir.id, e.name).name);
+      // The copy's name, only for a report (encrypting every listed name would be wasted).
+      auto cipher = [&] { return join_rel(dir.rel, names_.encrypt(dir.id, e.name).name); };
       if (r == nullptr) {
-        report_(Damage{DamageKind::kUnexpected, cipher, join_rel(dir.extra, e.name), 0});
+        report_(Damage{DamageKind::kUnexpected, cipher(), join_rel(dir.extra, e.name), 0});
         continue;
       }
       seen[static_cast<std::size_t>(r - manifest.records.data())] = true;
       if (type_bits(r->type) != e.type) {
-        report_(Damage{DamageKind::kType, cipher, join_rel(dir.extra, e.name), 0});
+        report_(Damage{DamageKind::kType, cipher(), join_rel(dir.extra, e.name), 0});
         continue;
       }
       kept.push_back(std::move(e));
