@@ -34,7 +34,7 @@ namespace encfsr::config {
 // The ciphertext format this build writes (docs/FORMAT.md, "version 2"; it reads version 1
 // copies too), shown by --version, and the "format:" value of a key file. The key file's own
 // "encfsr-key: 1" line did not change with format 2.
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
 inline constexpr std::string_view kFormatName = "siv-blake2b-xchacha20-4096";
 
 struct KeyFile {

@@ -14,12 +14,13 @@ namespace encfsr::crypto {
 namespace {
 
 constexpr std::size_t kTagBytes = 16;
-constexpr std::size_t kLengthBytes = 4;
 constexpr std::uint8_t kChunkDomain = 0x01;
 constexpr std::uint8_t kTrailerDomain = 0x02;
+constexpr std::uint8_t kSoleChunkDomain = 0x03;
 constexpr std::uint8_t kGroupDomain = 0x01;
 constexpr std::uint8_t kCutDomain = 0x02;
-constexpr std::uint32_t kCutMask = 31;  // a content-defined cut after 1 name in 32
+constexpr std::uint32_t kCutMask = 31;  // a content-defined cut after 1 name in 32...
+constexpr std::size_t kMinChunkRecords = 32;  // ...once the chunk holds this many records
 constexpr std::size_t kMaxXattrValue = 65536;
 constexpr std::uint32_t kMaxMode = 07777;
 constexpr std::uint32_t kNanos = 1000000000;
@@ -60,11 +61,73 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
+// mtime seconds are stored as the difference to the previous record's (0 for a chunk's first),
+// computed modulo 2^64 so that every pair of values has one.
+std::int64_t mtime_delta(std::int64_t mtime, std::int64_t prev) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(mtime) -
+                                   static_cast<std::uint64_t>(prev));
+}
+std::int64_t mtime_add(std::int64_t prev, std::int64_t delta) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(prev) +
+                                   static_cast<std::uint64_t>(delta));
+}
+
+// Names are packed 6 bits a byte when that is shorter: the 63 bytes of kNameSymbols have codes
+// 0..62 (their index), any other byte is code 63 followed by its 8 bits; most significant bit
+// first, zero bits to the end of the last byte.
+constexpr std::string_view kNameSymbols =
+    "-.0123456789ABCDEFGHIJKLMNOPRSTUVWXY_abcdefghijklmnopqrstuvwxyz";
+constexpr unsigned kNameEscape = 63;
+static_assert(kNameSymbols.size() == kNameEscape);
+
+int symbol_code(char c) {
+  const std::size_t at = kNameSymbols.find(c);
+  return at == std::string_view::npos ? -1 : static_cast<int>(at);
+}
+
+std::size_t packed_bits(std::string_view name) {
+  std::size_t bits = 0;
+  for (char c : name) bits += symbol_code(c) < 0 ? 14u : 6u;
+  return bits;
+}
+
+// varint(2 * length + packed), then the name packed or as it is.
+void put_name(std::string& out, std::string_view name) {
+  const std::size_t packed_bytes = (packed_bits(name) + 7) / 8;
+  const bool packed = packed_bytes < name.size();
+  put_varint(out, 2 * name.size() + (packed ? 1 : 0));
+  if (!packed) {
+    out += name;
+    return;
+  }
+  std::uint32_t acc = 0;
+  unsigned have = 0;
+  auto put_bits = [&](std::uint32_t v, unsigned n) {
+    acc = (acc << n) | v;
+    have += n;
+    while (have >= 8) {
+      have -= 8;
+      out.push_back(static_cast<char>((acc >> have) & 0xff));
+    }
+  };
+  for (char c : name) {
+    const int code = symbol_code(c);
+    if (code >= 0) {
+      put_bits(static_cast<std::uint32_t>(code), 6);
+    } else {
+      put_bits(kNameEscape, 6);
+      put_bits(static_cast<std::uint8_t>(c), 8);
+    }
+  }
+  if (have > 0) put_bits(0, 8 - have);
+}
+
 // A reader over untrusted bytes; every getter fails (returns false) rather than read past the end.
 class Reader {
  public:
   explicit Reader(std::string_view data) : data_(data) {}
   bool done() const noexcept { return pos_ == data_.size(); }
+  std::size_t position() const noexcept { return pos_; }
   bool byte(std::uint8_t& v) {
     if (pos_ >= data_.size()) return false;
     v = static_cast<std::uint8_t>(data_[pos_++]);
@@ -88,6 +151,40 @@ class Reader {
     out.assign(data_.substr(pos_, n));
     pos_ += n;
     return true;
+  }
+  // A name as put_name() writes it; packed names must be canonical (no escaped symbol, zero
+  // padding).
+  bool name(std::string& out) {
+    std::uint64_t v = 0;
+    if (!varint(v, 2 * 255 + 1)) return false;
+    const std::size_t length = static_cast<std::size_t>(v / 2);
+    if ((v & 1) == 0) return bytes(length, out);
+    out.clear();
+    std::uint32_t acc = 0;
+    unsigned have = 0;
+    auto get_bits = [&](unsigned n, std::uint32_t& bits) {
+      while (have < n) {
+        std::uint8_t b = 0;
+        if (!byte(b)) return false;
+        acc = (acc << 8) | b;
+        have += 8;
+      }
+      have -= n;
+      bits = (acc >> have) & ((1u << n) - 1);
+      acc &= (1u << have) - 1;
+      return true;
+    };
+    while (out.size() < length) {
+      std::uint32_t code = 0;
+      if (!get_bits(6, code)) return false;
+      if (code != kNameEscape) {
+        out.push_back(kNameSymbols[code]);
+        continue;
+      }
+      if (!get_bits(8, code) || symbol_code(static_cast<char>(code)) >= 0) return false;
+      out.push_back(static_cast<char>(code));
+    }
+    return acc == 0;  // the padding bits are zero
   }
   bool le64(std::uint64_t& v) {
     if (data_.size() - pos_ < 8) return false;
@@ -142,8 +239,7 @@ class RecordEncoder {
     std::uint8_t flags = static_cast<std::uint8_t>(r.type);
     if (!r.attrs_known) {
       out_.push_back(static_cast<char>(flags | kAttrsUnknown));
-      put_varint(out_, r.name.size());
-      out_ += r.name;
+      put_name(out_, r.name);
       return;
     }
     const bool same_mode = have_prev_ && r.mode == prev_mode_;
@@ -154,14 +250,13 @@ class RecordEncoder {
     if (r.link_group != 0) flags |= kHasGroup;
     if (!r.xattrs.empty()) flags |= kHasXattrs;
     out_.push_back(static_cast<char>(flags));
-    put_varint(out_, r.name.size());
-    out_ += r.name;
+    put_name(out_, r.name);
     if (!same_mode) put_varint(out_, r.mode);
     if (!same_owner) {
       put_varint(out_, r.uid);
       put_varint(out_, r.gid);
     }
-    put_varint(out_, zigzag(r.mtime_sec));
+    put_varint(out_, zigzag(mtime_delta(r.mtime_sec, prev_mtime_)));
     if (r.mtime_nsec != 0) put_varint(out_, r.mtime_nsec);
     if (r.type != EntryType::kDirectory) put_varint(out_, r.size);
     if (r.link_group != 0) put_le(out_, r.link_group, 8);
@@ -178,6 +273,7 @@ class RecordEncoder {
     prev_mode_ = r.mode;
     prev_uid_ = r.uid;
     prev_gid_ = r.gid;
+    prev_mtime_ = r.mtime_sec;
   }
 
  private:
@@ -186,6 +282,7 @@ class RecordEncoder {
   std::uint16_t prev_mode_ = 0;
   std::uint32_t prev_uid_ = 0;
   std::uint32_t prev_gid_ = 0;
+  std::int64_t prev_mtime_ = 0;
 };
 
 }  // namespace
@@ -202,6 +299,7 @@ Status decode_records(std::string_view chunk, std::vector<ManifestRecord>& out) 
   bool have_prev = false;
   std::uint16_t prev_mode = 0;
   std::uint32_t prev_uid = 0, prev_gid = 0;
+  std::int64_t prev_mtime = 0;
   std::uint64_t v = 0;
   while (!in.done()) {
     ManifestRecord r;
@@ -210,10 +308,7 @@ Status decode_records(std::string_view chunk, std::vector<ManifestRecord>& out) 
     const std::uint8_t type = flags & kTypeMask;
     if (type == 0) return Status::kBadFormat;
     r.type = static_cast<EntryType>(type);
-    if (!in.varint(v, 255) || !in.bytes(static_cast<std::size_t>(v), r.name) ||
-        !valid_name(r.name)) {
-      return Status::kBadFormat;
-    }
+    if (!in.name(r.name) || !valid_name(r.name)) return Status::kBadFormat;
     if ((flags & kAttrsUnknown) != 0) {
       if ((flags & ~(kTypeMask | kAttrsUnknown)) != 0) return Status::kBadFormat;
       r.attrs_known = false;
@@ -237,7 +332,7 @@ Status decode_records(std::string_view chunk, std::vector<ManifestRecord>& out) 
       r.gid = static_cast<std::uint32_t>(v);
     }
     if (!in.varint(v, UINT64_MAX)) return Status::kBadFormat;
-    r.mtime_sec = unzigzag(v);
+    r.mtime_sec = mtime_add(prev_mtime, unzigzag(v));
     if ((flags & kHasNsec) != 0) {
       if (!in.varint(v, kNanos - 1) || v == 0) return Status::kBadFormat;
       r.mtime_nsec = static_cast<std::uint32_t>(v);
@@ -273,6 +368,7 @@ Status decode_records(std::string_view chunk, std::vector<ManifestRecord>& out) 
     prev_mode = r.mode;
     prev_uid = r.uid;
     prev_gid = r.gid;
+    prev_mtime = r.mtime_sec;
     out.push_back(std::move(r));
   }
   return Status::kOk;
@@ -335,74 +431,122 @@ std::string ManifestCipher::seal(const NodeId& dir, std::span<const ManifestReco
     }
     if (!record_valid(records[i])) throw std::invalid_argument("manifest record out of range");
   }
-  const auto mac_key = keys_.get(Subkey::kManifestMac);
-  const auto stream_key = keys_.get(Subkey::kManifestStream);
-  std::string out;
-  std::string tags;
-  std::uint64_t chunks = 0;
+  // The chunks' plaintexts: a cut after a record once the chunk holds kMinChunkRecords and the
+  // name's keyed hash says so, or once it reaches kChunkTarget bytes.
+  std::vector<std::string> plains;
   std::string plain;
+  std::size_t in_chunk = 0;
   auto encoder = std::make_unique<RecordEncoder>(plain);
   for (std::size_t i = 0; i < records.size(); ++i) {
     encoder->add(records[i]);
+    ++in_chunk;
     const bool end = i + 1 == records.size();
-    if (!end && plain.size() < kChunkTarget && !cut_after(records[i].name)) continue;
+    if (!end && plain.size() < kChunkTarget &&
+        !(in_chunk >= kMinChunkRecords && cut_after(records[i].name))) {
+      continue;
+    }
     if (plain.size() > kMaxChunk) throw std::invalid_argument("manifest record too large");
-    const Tag tag = mac(mac_key, dir, kChunkDomain, {plain});
-    put_le(out, plain.size(), kLengthBytes);
-    out += as_view(tag);
-    const std::size_t at = out.size();
-    out += plain;
-    xor_stream(stream_key, tag, reinterpret_cast<std::uint8_t*>(out.data() + at), plain.size());
-    tags += as_view(tag);
-    ++chunks;
+    plains.push_back(std::move(plain));
     plain.clear();
+    in_chunk = 0;
     encoder = std::make_unique<RecordEncoder>(plain);
   }
-  std::string count;
-  put_le(count, chunks, 8);
-  out += as_view(mac(mac_key, dir, kTrailerDomain, {count, tags}));
+  const auto mac_key = keys_.get(Subkey::kManifestMac);
+  const auto stream_key = keys_.get(Subkey::kManifestStream);
+  // A sole chunk's tag is bound to being the whole manifest and no trailer follows.
+  const std::uint8_t domain = plains.size() == 1 ? kSoleChunkDomain : kChunkDomain;
+  std::string out;
+  std::string tags;
+  for (const std::string& p : plains) {
+    const Tag tag = mac(mac_key, dir, domain, {p});
+    put_varint(out, p.size());
+    out += as_view(tag);
+    const std::size_t at = out.size();
+    out += p;
+    xor_stream(stream_key, tag, reinterpret_cast<std::uint8_t*>(out.data() + at), p.size());
+    tags += as_view(tag);
+  }
+  if (plains.size() != 1) {
+    std::string count;
+    put_le(count, plains.size(), 8);
+    out += as_view(mac(mac_key, dir, kTrailerDomain, {count, tags}));
+  }
+  for (std::string& p : plains) sodium_memzero(p.data(), p.size());
   return out;
 }
+
+namespace {
+
+// A sealed manifest's chunk boundaries: where each chunk's length, tag and ciphertext are.
+struct ChunkSpan {
+  std::size_t tag_at = 0;
+  std::size_t data_at = 0;
+  std::size_t length = 0;
+};
+
+// Splits `sealed` into chunks and finds its final MAC (the trailer, or a sole chunk's tag):
+// false for any structure no writer produces.
+bool split_manifest(std::string_view sealed, std::vector<ChunkSpan>& chunks,
+                    std::size_t& final_mac_at) {
+  chunks.clear();
+  std::size_t pos = 0;
+  while (sealed.size() - pos != kTagBytes) {
+    std::uint64_t length = 0;
+    Reader header(sealed.substr(pos));
+    if (!header.varint(length, kMaxChunk) || length == 0) return false;
+    const std::size_t at = pos + header.position();
+    if (sealed.size() - at < kTagBytes + length) return false;
+    chunks.push_back({at, at + kTagBytes, static_cast<std::size_t>(length)});
+    pos = at + kTagBytes + static_cast<std::size_t>(length);
+    if (pos == sealed.size()) {
+      if (chunks.size() != 1) return false;  // only a sole chunk has no trailer
+      final_mac_at = chunks.front().tag_at;
+      return true;
+    }
+    if (sealed.size() - pos < kTagBytes) return false;
+  }
+  if (chunks.size() == 1) return false;  // a sole chunk has no trailer
+  final_mac_at = pos;
+  return true;
+}
+
+}  // namespace
 
 Status ManifestCipher::open(const NodeId& dir, std::string_view sealed,
                             std::vector<ManifestRecord>& out) const {
   if (sealed.size() < kTagBytes) return Status::kBadSize;
   if (sealed.size() > kMaxManifestBytes) return Status::kTooLong;
+  std::vector<ChunkSpan> chunks;
+  std::size_t final_mac_at = 0;
+  if (!split_manifest(sealed, chunks, final_mac_at)) return Status::kBadFormat;
   const auto mac_key = keys_.get(Subkey::kManifestMac);
   const auto stream_key = keys_.get(Subkey::kManifestStream);
-  const std::string_view body = sealed.substr(0, sealed.size() - kTagBytes);
+  const std::uint8_t domain = chunks.size() == 1 ? kSoleChunkDomain : kChunkDomain;
   std::vector<ManifestRecord> records;
   std::string tags;
-  std::uint64_t chunks = 0;
-  std::size_t pos = 0;
   std::string plain;
-  while (pos < body.size()) {
-    if (body.size() - pos < kLengthBytes + kTagBytes) return Status::kBadFormat;
-    const auto* p = reinterpret_cast<const std::uint8_t*>(body.data() + pos);
-    const std::uint64_t length = get_le(p, kLengthBytes);
-    if (length == 0 || length > kMaxChunk ||
-        length > body.size() - pos - kLengthBytes - kTagBytes) {
-      return Status::kBadFormat;
-    }
+  for (const ChunkSpan& c : chunks) {
     Tag tag{};
-    std::memcpy(tag.data(), p + kLengthBytes, kTagBytes);
-    plain.assign(body.substr(pos + kLengthBytes + kTagBytes, static_cast<std::size_t>(length)));
+    std::memcpy(tag.data(), sealed.data() + c.tag_at, kTagBytes);
+    plain.assign(sealed.substr(c.data_at, c.length));
     xor_stream(stream_key, tag, reinterpret_cast<std::uint8_t*>(plain.data()), plain.size());
-    const Tag expected = mac(mac_key, dir, kChunkDomain, {plain});
+    const Tag expected = mac(mac_key, dir, domain, {plain});
     if (sodium_memcmp(tag.data(), expected.data(), kTagBytes) != 0) {
       sodium_memzero(plain.data(), plain.size());
       return Status::kAuthFailed;
     }
-    if (const Status s = decode_records(plain, records); s != Status::kOk) return s;
+    const Status s = decode_records(plain, records);
+    sodium_memzero(plain.data(), plain.size());
+    if (s != Status::kOk) return s;
     tags += as_view(tag);
-    ++chunks;
-    pos += kLengthBytes + kTagBytes + static_cast<std::size_t>(length);
   }
-  std::string count;
-  put_le(count, chunks, 8);
-  const Tag expected = mac(mac_key, dir, kTrailerDomain, {count, tags});
-  if (sodium_memcmp(expected.data(), sealed.data() + body.size(), kTagBytes) != 0) {
-    return Status::kAuthFailed;
+  if (chunks.size() != 1) {
+    std::string count;
+    put_le(count, chunks.size(), 8);
+    const Tag expected = mac(mac_key, dir, kTrailerDomain, {count, tags});
+    if (sodium_memcmp(expected.data(), sealed.data() + final_mac_at, kTagBytes) != 0) {
+      return Status::kAuthFailed;
+    }
   }
   for (std::size_t i = 1; i < records.size(); ++i) {
     if (!(records[i - 1].name < records[i].name)) return Status::kBadFormat;
@@ -414,11 +558,15 @@ Status ManifestCipher::open(const NodeId& dir, std::string_view sealed,
 struct timespec ManifestCipher::mtime_of(std::string_view sealed) noexcept {
   struct timespec ts {};
   ts.tv_sec = 946684800;  // 2000-01-01T00:00:00Z
-  if (sealed.size() >= kTagBytes) {
-    const auto* trailer =
-        reinterpret_cast<const std::uint8_t*>(sealed.data() + sealed.size() - kTagBytes);
-    ts.tv_sec += static_cast<time_t>(get_le(trailer, 8) & ((std::uint64_t{1} << 28) - 1));
+  std::vector<ChunkSpan> chunks;
+  std::size_t final_mac_at = 0;
+  try {
+    if (!split_manifest(sealed, chunks, final_mac_at)) return ts;
+  } catch (const std::bad_alloc&) {
+    return ts;
   }
+  const auto* mac = reinterpret_cast<const std::uint8_t*>(sealed.data() + final_mac_at);
+  ts.tv_sec += static_cast<time_t>(get_le(mac, 8) & ((std::uint64_t{1} << 28) - 1));
   return ts;
 }
 

@@ -3,12 +3,15 @@
 //
 // One record per child, sorted by plaintext name: name, type, the 12 mode bits, owner, mtime,
 // size, hard-link group and xattrs. Records are grouped into chunks whose ends depend only on
-// the names (a keyed hash) or a size cap, so one changed entry changes about one chunk. Each
-// chunk is sealed on its own, SIV style, bound to the directory's ID but not to its position:
+// the names (a keyed hash, once a chunk has 32 records) or a size cap, so one changed entry
+// changes about one chunk. Each chunk is sealed on its own, SIV style, bound to the directory's
+// ID but not to its position:
 //   tag = BLAKE2b-128(key = K_mmac, dir_id || 0x01 || P), ct = XChaCha20(K_mstr, tag || 0^8, P)
-//   chunk = LE32(|P|) || tag || ct
+//   chunk = varint(|P|) || tag || ct
 // and a 16-byte trailer binds their number and order (completeness):
 //   trailer = BLAKE2b-128(key = K_mmac, dir_id || 0x02 || LE64(n) || tag_0 || ... || tag_n-1)
+// A manifest of exactly one chunk has no trailer: its tag is computed with domain 0x03 instead
+// of 0x01, which binds it to being the whole manifest.
 // Thread-safe; no I/O.
 #pragma once
 
@@ -32,7 +35,7 @@ namespace encfsr::crypto {
 inline constexpr std::string_view kManifestName = "encfsr.dir";
 // Readers refuse manifests larger than this (a hostile copy must not exhaust memory).
 inline constexpr std::size_t kMaxManifestBytes = std::size_t{256} << 20;
-// Writers cut a chunk once it reaches this many bytes; readers refuse chunks over kMaxChunk.
+// Writers cut a chunk once it reaches this many bytes (or earlier, see manifest.cc); readers refuse chunks over kMaxChunk.
 inline constexpr std::size_t kChunkTarget = 4096;
 inline constexpr std::size_t kMaxChunk = std::size_t{16} << 20;
 // Xattrs of one entry kept in a record: at most this many bytes of names and values (more is
@@ -82,8 +85,9 @@ class ManifestCipher {
   // The hard-link group of backing inode (dev, ino): a keyed hash, never 0.
   std::uint64_t link_group(std::uint64_t dev, std::uint64_t ino) const noexcept;
 
-  // The mtime a view shows for a sealed manifest: 2000-01-01 plus the trailer's first 8 bytes
-  // (little endian) modulo 2^28 seconds; it changes whenever the content does.
+  // The mtime a view shows for a sealed manifest: 2000-01-01 plus the first 8 bytes (little
+  // endian) of its final MAC (the trailer, or a sole chunk's tag) modulo 2^28 seconds; it
+  // changes whenever the content does.
   static struct timespec mtime_of(std::string_view sealed) noexcept;
 
  private:

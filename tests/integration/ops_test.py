@@ -576,7 +576,7 @@ class VersionCheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.strip().split("\n")
         self.assertRegex(lines[0], r"^encfsr \d+\.\d+\.\d+$")
-        self.assertEqual(lines[1], "format version 2 (siv-blake2b-xchacha20-4096)")
+        self.assertEqual(lines[1], "format version 3 (siv-blake2b-xchacha20-4096)")
         self.assertRegex(lines[2], r"^libfuse 3\.\d+\.\d+$")
         self.assertRegex(lines[3], r"^libsodium \d+\.\d+\.\d+$")
         self.assertRegex(lines[4], r"^yaml-cpp \d+\.\d+\.\d+ ")

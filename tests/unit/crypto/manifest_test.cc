@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 #include <set>
@@ -132,16 +133,21 @@ TEST_F(ManifestTest, AManifestOfAnotherDirectoryFails) {
   EXPECT_EQ(cipher_.open(child_id(keys_, dir_, "sub"), empty, out), Status::kAuthFailed);
 }
 
-// Chunk layout: LE32 length, 16-byte tag, ciphertext; then the 16-byte trailer.
+// Chunk layout: varint length, 16-byte tag, ciphertext; then the 16-byte trailer, except after a
+// sole chunk.
 std::vector<std::string> chunks_of(const std::string& sealed) {
   std::vector<std::string> out;
   std::size_t pos = 0;
-  while (pos + 16 < sealed.size()) {
-    std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i)
-      n |= static_cast<std::uint32_t>(static_cast<unsigned char>(sealed[pos + i])) << (8 * i);
-    out.push_back(sealed.substr(pos, 20 + n));
-    pos += 20 + n;
+  while (pos < sealed.size() && sealed.size() - pos != 16) {
+    std::uint64_t n = 0;
+    std::size_t header = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      const auto b = static_cast<unsigned char>(sealed.at(pos + header++));
+      n |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) break;
+    }
+    out.push_back(sealed.substr(pos, header + 16 + n));
+    pos += header + 16 + n;
   }
   return out;
 }
@@ -169,6 +175,73 @@ TEST_F(ManifestTest, DroppingReorderingOrDuplicatingChunksIsDetected) {
   EXPECT_NE(cipher_.open(dir_, join(doubled), out), Status::kOk);
   EXPECT_NE(cipher_.open(dir_, sealed.substr(0, sealed.size() - 1), out), Status::kOk);
   EXPECT_NE(cipher_.open(dir_, sealed + "x", out), Status::kOk);
+}
+
+TEST_F(ManifestTest, ASoleChunkIsTheWholeManifest) {
+  // Up to 32 records never cut: one chunk, no trailer.
+  const std::string sole = cipher_.seal(dir_, sample(30, 3));
+  ASSERT_EQ(chunks_of(sole).size(), 1u);
+  EXPECT_EQ(chunks_of(sole).front(), sole);
+  EXPECT_NE(ManifestCipher::mtime_of(sole).tv_sec, 946684800);
+  std::vector<ManifestRecord> out;
+  // The first chunk of a longer manifest, alone, is not a manifest (its tag says "not the
+  // whole"), nor is a sole chunk given a trailer.
+  const std::string longer = cipher_.seal(dir_, sample(400));
+  const auto chunks = chunks_of(longer);
+  ASSERT_GE(chunks.size(), 2u);
+  EXPECT_EQ(cipher_.open(dir_, chunks.front(), out), Status::kAuthFailed);
+  const std::string trailer = longer.substr(longer.size() - 16);
+  EXPECT_NE(cipher_.open(dir_, sole + trailer, out), Status::kOk);
+  EXPECT_NE(cipher_.open(dir_, chunks.front() + sole + trailer, out), Status::kOk);
+  EXPECT_NE(cipher_.open(dir_, chunks.front() + trailer, out), Status::kOk);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(ManifestTest, NamesArePackedWhenShorterAndDecodeExactly) {
+  // 6 bits for each byte of the table, 14 for any other: packed only when shorter.
+  std::vector<std::string> names = {"a",
+                                    "ab",
+                                    "abcd",
+                                    "report-2024.pdf",
+                                    "Q_Z.tar.gz",
+                                    "My Documents",
+                                    "caf\xc3\xa9-menu.txt",
+                                    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+                                    std::string(255, 'z'),
+                                    std::string(255, '~')};
+  std::sort(names.begin(), names.end());
+  std::vector<ManifestRecord> records;
+  for (const std::string& name : names) records.push_back(named(name));
+  for (ManifestRecord& r : records) r.mode = 0644;
+  std::vector<ManifestRecord> out;
+  ASSERT_EQ(decode_records(encode_records(records), out), Status::kOk);
+  EXPECT_EQ(out, records);
+  // "abcde" (5 bytes) packs into 4 (codes 37..41, then 2 zero bits): flags, varint(2 * 5 + 1),
+  // the 4 bytes, then mode, uid, gid, mtime and size, all 0.
+  ManifestRecord abcde = named("abcde");
+  EXPECT_EQ(encode_records(std::span(&abcde, 1)),
+            std::string("\x02\x0b\x96\x69\xe8\xa4\0\0\0\0\0", 11));
+  // A 9-byte name of three 3-byte UTF-8 characters stays as it is (packing would take 16).
+  ManifestRecord utf8 = named("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+  EXPECT_EQ(encode_records(std::span(&utf8, 1)).substr(1, 10),
+            std::string("\x12") + utf8.name);
+}
+
+TEST_F(ManifestTest, NonCanonicalPackedNamesAreRefused) {
+  ManifestRecord abcde = named("abcde");
+  const std::string good = encode_records(std::span(&abcde, 1));
+  std::vector<ManifestRecord> out;
+  ASSERT_EQ(decode_records(good, out), Status::kOk);
+  // Non-zero padding bits after the last symbol.
+  std::string bad = good;
+  bad[5] = static_cast<char>(bad[5] | 0x01);
+  EXPECT_EQ(decode_records(bad, out), Status::kBadFormat);
+  // 'a' written as the escape and its byte instead of its code: 111111 01100001, then b..e
+  // (38 bits, 5 bytes).
+  bad = good.substr(0, 2) + std::string("\xfd\x86\x69\xe8\xa4", 5) + good.substr(6);
+  EXPECT_EQ(decode_records(bad, out), Status::kBadFormat);
+  // A packed name cut short.
+  EXPECT_EQ(decode_records(good.substr(0, 3), out), Status::kBadFormat);
 }
 
 TEST_F(ManifestTest, OneChangedEntryOfThirtyThousandChangesAboutOneChunk) {
