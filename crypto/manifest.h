@@ -35,7 +35,8 @@ namespace encfsr::crypto {
 inline constexpr std::string_view kManifestName = "encfsr.dir";
 // Readers refuse manifests larger than this (a hostile copy must not exhaust memory).
 inline constexpr std::size_t kMaxManifestBytes = std::size_t{256} << 20;
-// Writers cut a chunk once it reaches this many bytes (or earlier, see manifest.cc); readers refuse chunks over kMaxChunk.
+// Writers cut a chunk once it reaches this many bytes (or earlier, see manifest.cc); readers refuse
+// chunks over kMaxChunk.
 inline constexpr std::size_t kChunkTarget = 4096;
 inline constexpr std::size_t kMaxChunk = std::size_t{16} << 20;
 // Xattrs of one entry kept in a record: at most this many bytes of names and values (more is

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -37,6 +38,7 @@
 #include "src/fs/backing_io.h"
 #include "src/fs/dir_fd_cache.h"
 #include "src/fs/inode_table.h"
+#include "src/fs/long_name_index.h"
 #include "src/fs/manifest_cache.h"
 #include "src/fs/mount_guard.h"
 #include "src/fs/served_blocks.h"
@@ -59,6 +61,8 @@ constexpr std::string_view kManifestIdName = "/dir";
 constexpr auto kSnapshotTtl = std::chrono::seconds(1);
 constexpr std::size_t kSnapshotDirs = 1024;
 constexpr std::size_t kSnapshotBytes = std::size_t{64} << 20;
+// Long names remembered for lookups (a pair is at most about 330 bytes of strings: 5 MiB).
+constexpr std::size_t kLongNameIndexNames = 16384;
 
 struct Tier {
   SharedFd root;
@@ -231,7 +235,8 @@ class ReverseView final : public View {
         dirs_(32, std::chrono::seconds(1)),
         guard_(options.mountpoint),
         manifests_(config.manifests && !options.plain),
-        snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes) {
+        snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes),
+        long_names_(kLongNameIndexNames) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
     manifest_ = std::make_unique<crypto::ManifestCipher>(*keys_);
@@ -286,7 +291,7 @@ class ReverseView final : public View {
       return remember(manifest);
     }
     bool side = false;
-    auto plain = plain_name(*dir, name, side);
+    auto plain = plain_name(parent, *dir, name, side);
     if (!plain) return Errno{plain.error()};
     struct stat st {};
     auto child = find_child(*dir, parent, *plain, st);
@@ -335,7 +340,9 @@ class ReverseView final : public View {
     if (!children) return Errno{children.error()};
     std::vector<DirEntry> out;
     out.reserve(children->size() + 1);
-    for (const Child& c : *children) add_entry(*dir, c.name, c.type, out);
+    std::vector<LongNameIndex::Pair> longs;
+    for (const Child& c : *children) add_entry(*dir, c.name, c.type, out, &longs);
+    long_names_.store(ino, std::move(longs));
     add_virtual_entries(*dir, out);
     sort_by_name(out);
     return out;
@@ -394,9 +401,9 @@ class ReverseView final : public View {
   }
 
   // Appends the view's entries for plaintext child `name` of `dir`: its (encrypted) name and,
-  // for a long name, its side file.
-  void add_entry(const Node& dir, const std::string& name, mode_t type,
-                 std::vector<DirEntry>& out) const {
+  // for a long name, its side file (and the long form with its name to `longs`).
+  void add_entry(const Node& dir, const std::string& name, mode_t type, std::vector<DirEntry>& out,
+                 std::vector<LongNameIndex::Pair>* longs) const {
     const crypto::NodeId id = crypto::child_id(*keys_, dir.id, name);
     if (plain_) {
       out.push_back(DirEntry{name, crypto::inode_of(id), type});
@@ -404,6 +411,7 @@ class ReverseView final : public View {
     }
     crypto::EncryptedName en = names_->encrypt(dir.id, name);
     if (en.is_long) {
+      if (longs != nullptr) longs->push_back({en.name, name});
       const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
       out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix), crypto::inode_of(side),
                              S_IFREG});
@@ -430,14 +438,14 @@ class ReverseView final : public View {
       auto dir = table_.find(dir_ino);
       if (!dir) return Errno{dir.error()};
       if (dir->type != S_IFDIR) return Errno{ENOTDIR};
-      return build_snapshot(*dir);
+      return build_snapshot(dir_ino, *dir);
     };
   }
 
   // A directory's listing and manifest, from one pass over the source (see manifest_cache.h).
   // An entry gone since the listing is left out of both; one that cannot be inspected is listed,
   // and recorded with its type only.
-  Result<SnapshotPtr> build_snapshot(const Node& dir) {
+  Result<SnapshotPtr> build_snapshot(Ino dir_ino, const Node& dir) {
     auto snapshot = std::make_shared<DirSnapshot>();
     std::vector<crypto::ManifestRecord> records;
     if (dir.kind == NodeKind::kRoot) {
@@ -501,19 +509,21 @@ class ReverseView final : public View {
     snapshot->manifest = manifest_->seal(dir.id, records);
     snapshot->mtime = crypto::ManifestCipher::mtime_of(snapshot->manifest);
     snapshot->entries.reserve(records.size() + 2);
+    std::vector<LongNameIndex::Pair> longs;
     for (const crypto::ManifestRecord& r : records) {
       const mode_t type = r.type == crypto::EntryType::kDirectory ? S_IFDIR
                           : r.type == crypto::EntryType::kSymlink ? S_IFLNK
                                                                   : S_IFREG;
-      add_entry(dir, r.name, type, snapshot->entries);
+      add_entry(dir, r.name, type, snapshot->entries, &longs);
     }
+    long_names_.store(dir_ino, std::move(longs));
     add_virtual_entries(dir, snapshot->entries);
     sort_by_name(snapshot->entries);
     return SnapshotPtr(std::move(snapshot));
   }
 
-  // The plaintext name behind a name of the view, in directory `dir`.
-  Result<std::string> plain_name(const Node& dir, std::string_view name, bool& side) {
+  // The plaintext name behind a name of the view, in directory `dir` (inode `dir_ino`).
+  Result<std::string> plain_name(Ino dir_ino, const Node& dir, std::string_view name, bool& side) {
     side = false;
     if (plain_) return std::string(name);
     std::string_view form = name;
@@ -522,15 +532,25 @@ class ReverseView final : public View {
       form.remove_suffix(crypto::kSideFileSuffix.size());
     }
     if (crypto::NameCipher::is_long_form(form)) {
-      // Long forms cannot be decrypted: find the child whose name hashes to it.
+      // Long forms cannot be decrypted: the index of the directory's last listing says which
+      // child hashes to it; failing that (a name created since), every long child's name is
+      // encrypted once, and the index keeps them for the next lookups.
+      if (auto known = long_names_.find(dir_ino, form)) return std::move(*known);
       auto children = children_of(dir);
       if (!children) return Errno{children.error()};
       const std::size_t shortest = crypto::longest_short_name(names_->encoding()) + 1;
+      std::vector<LongNameIndex::Pair> longs;
+      std::optional<std::string> found;
       for (const Child& c : *children) {
         if (c.name.size() < shortest) continue;
-        if (names_->encrypt(dir.id, c.name).name == form) return c.name;
+        crypto::EncryptedName en = names_->encrypt(dir.id, c.name);
+        if (!en.is_long) continue;
+        if (en.name == form) found = c.name;
+        longs.push_back({std::move(en.name), c.name});
       }
-      return Errno{ENOENT};
+      long_names_.store(dir_ino, std::move(longs));
+      if (!found) return Errno{ENOENT};
+      return std::move(*found);
     }
     if (side) return Errno{ENOENT};
     std::string plain;
@@ -763,6 +783,7 @@ class ReverseView final : public View {
   const bool manifests_;
   std::unique_ptr<crypto::ManifestCipher> manifest_;
   ManifestCache snapshots_;
+  LongNameIndex long_names_;
 };
 
 }  // namespace

@@ -223,8 +223,7 @@ TEST_F(ManifestTest, NamesArePackedWhenShorterAndDecodeExactly) {
             std::string("\x02\x0b\x96\x69\xe8\xa4\0\0\0\0\0", 11));
   // A 9-byte name of three 3-byte UTF-8 characters stays as it is (packing would take 16).
   ManifestRecord utf8 = named("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
-  EXPECT_EQ(encode_records(std::span(&utf8, 1)).substr(1, 10),
-            std::string("\x12") + utf8.name);
+  EXPECT_EQ(encode_records(std::span(&utf8, 1)).substr(1, 10), std::string("\x12") + utf8.name);
 }
 
 TEST_F(ManifestTest, NonCanonicalPackedNamesAreRefused) {
@@ -312,8 +311,12 @@ TEST_F(ManifestTest, UnsortedOrOutOfRangeRecordsAreTheCallersBug) {
       [](ManifestRecord& r) { r.mode = 010000; },
       [](ManifestRecord& r) { r.mtime_nsec = 1000000000; },
       [](ManifestRecord& r) { r.name = "a/b"; },
-      [](ManifestRecord& r) { r.xattrs = {{"user.b", ""}, {"user.a", ""}}; },
-      [](ManifestRecord& r) { r.xattrs = {{"user.a", std::string(65537, 'x')}}; },
+      [](ManifestRecord& r) {
+        r.xattrs = {{"user.b", ""}, {"user.a", ""}};
+      },
+      [](ManifestRecord& r) {
+        r.xattrs = {{"user.a", std::string(65537, 'x')}};
+      },
       [](ManifestRecord& r) {
         r.type = EntryType::kSymlink;
         r.link_group = 7;
