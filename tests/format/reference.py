@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""tests/format/reference.py — an independent reference decryptor of the encfsr format.
+"""tests/format/reference.py — an independent reference decryptor of the encfsr format,
+version 3 (directory manifests encoded as docs/FORMAT.md section 10 says: packed names, mtime
+deltas, varint chunk lengths, 32-record minimum chunks, no trailer after a sole chunk).
 
 Written from the format description (docs/FORMAT.md and the crypto/ header comments), not from
 encfsr's code, and it never runs encfsr: python's hashlib.blake2b (keyed, 16/32-byte digests)
@@ -15,7 +17,8 @@ Library use:
     open_manifest(keys, dir_id, raw)       # the records of one encfsr.dir (FormatError if bad)
 
 Command line:
-    reference.py selftest        checks the test vectors of docs/FORMAT.md section 12
+    reference.py selftest        checks the test vectors of docs/FORMAT.md section 12, and
+                                 manifest round trips and tampering
     reference.py tree CIPHERDIR (--paper-key TEXT | --password-file FILE) [--names base32]
       prints one line per entry: kind, mode, plaintext path, size and sha256 or target; then,
       when the copy has directory manifests, a line with the entry's manifest record.
@@ -60,6 +63,7 @@ MANIFEST_NAME = "encfsr.dir"
 MANIFEST_MAX = 256 << 20        # bytes of one encfsr.dir
 MANIFEST_CHUNK_MAX = 16 << 20   # plaintext bytes of one chunk
 MANIFEST_CHUNK_TARGET = 4096    # the writer cuts a chunk once it holds this many bytes
+MANIFEST_CHUNK_MIN_RECORDS = 32 # and by the name hash only once it holds this many records
 XATTR_RECORD_MAX = 1 << 20      # name + value bytes of one record's xattrs
 XATTR_VALUE_MAX = 64 << 10
 MANIFEST_EPOCH = 946684800      # 2000-01-01: the mtime shown for encfsr.dir starts here
@@ -227,7 +231,7 @@ def parse_key_file(text):
         order.append(name)
     if order[:9] != KEY_FIELDS:
         raise FormatError("key file fields out of order: %r" % order)
-    # The view section: none, format 1 (names, view) or format 2 (names, manifests, view).
+    # The view section: none, format 1 (names, view) or formats 2 and 3 (names, manifests, view).
     if order[9:] not in ([], ["names", "view"], ["names", "manifests", "view"]):
         raise FormatError("bad view section: %r" % order[9:])
     if "manifests" in fields and fields["manifests"] not in ("yes", "no"):
@@ -408,8 +412,10 @@ def decrypt_link(keys, link_id, encoded):
 
 # -------------------------------------------------------------------------- directory manifests
 #
-# docs/FORMAT.md "Directory manifests": records sorted by name, grouped into chunks, each chunk
-# sealed SIV style with the directory's ID, a trailer MAC over the count and the chunk tags.
+# docs/FORMAT.md section 10 "Directory manifests", format 3: records sorted by name (names
+# packed 6 bits a byte when shorter, mtimes as deltas), grouped into chunks, each chunk sealed
+# SIV style with the directory's ID; a trailer MAC over the count and the chunk tags, except
+# after a sole chunk (domain 0x03, no trailer).
 
 KIND_OF_TYPE = {1: "dir", 2: "file", 3: "link"}
 TYPE_OF_KIND = {kind: t for t, kind in KIND_OF_TYPE.items()}
@@ -501,26 +507,78 @@ def _valid_entry_name(name):
         and name not in (b".", b"..")
 
 
-def encode_chunk(records):
-    """The plaintext of one chunk holding `records` (the first one has no previous record)."""
-    out = bytearray()
-    prev = None  # the last record with known attributes
-    for r in records:
+# Packed names (FORMAT.md 10.3): these 63 bytes have 6-bit codes 0..62, their position here;
+# code 63 escapes any other byte, which follows as 8 bits. Bits are written MSB first.
+NAME_ALPHABET = b"-.0123456789ABCDEFGHIJKLMNOPRSTUVWXY_abcdefghijklmnopqrstuvwxyz"
+NAME_CODE = {b: i for i, b in enumerate(NAME_ALPHABET)}
+NAME_ESCAPE = 63
+assert len(NAME_ALPHABET) == 63 and len(NAME_CODE) == 63
+
+
+def packed_size(name):
+    """Bytes of `name` packed: ceil(bits / 8), 6 bits per alphabet byte, 14 per other byte."""
+    bits = sum(6 if b in NAME_CODE else 14 for b in name)
+    return (bits + 7) // 8
+
+
+def pack_name(name):
+    acc, nbits, out = 0, 0, bytearray()
+    for b in name:
+        if b in NAME_CODE:
+            acc, nbits = (acc << 6) | NAME_CODE[b], nbits + 6
+        else:
+            acc, nbits = (acc << 14) | (NAME_ESCAPE << 8) | b, nbits + 14
+        while nbits >= 8:
+            nbits -= 8
+            out.append((acc >> nbits) & 0xff)
+            acc &= (1 << nbits) - 1
+    if nbits:
+        out.append((acc << (8 - nbits)) & 0xff)  # zero fill
+    return bytes(out)
+
+
+def encode_name(name):
+    """name_header || name: packed exactly when that is shorter than the name."""
+    if packed_size(name) < len(name):
+        return _varint(2 * len(name) + 1) + pack_name(name)
+    return _varint(2 * len(name)) + name
+
+
+def _wrap64(value):
+    """`value` modulo 2^64 as a signed 64-bit integer."""
+    return ((value + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
+
+
+class ChunkEncoder:
+    """Encodes records one after the other into one chunk's plaintext (FORMAT.md 10.3): the
+    first record, and one preceded only by records with unknown attributes, has no previous
+    record."""
+
+    def __init__(self):
+        self.plain = bytearray()
+        self.count = 0
+        self.prev = None  # the last record with known attributes
+
+    def add(self, r):
         flags = TYPE_OF_KIND[r.kind]
+        self.count += 1
         if not r.attrs_known:
-            out += bytes([flags | F_UNKNOWN]) + _varint(len(r.name)) + r.name
-            continue
+            self.plain += bytes([flags | F_UNKNOWN]) + encode_name(r.name)
+            return
+        prev = self.prev
         same_mode = prev is not None and prev.mode == r.mode
         same_owner = prev is not None and (prev.uid, prev.gid) == (r.uid, r.gid)
         flags |= (F_SAME_MODE if same_mode else 0) | (F_SAME_OWNER if same_owner else 0) \
             | (F_NSEC if r.mtime_nsec else 0) | (F_GROUP if r.link_group else 0) \
             | (F_XATTRS if r.xattrs else 0)
-        out += bytes([flags]) + _varint(len(r.name)) + r.name
+        out = bytearray([flags]) + encode_name(r.name)
         if not same_mode:
             out += _varint(r.mode)
         if not same_owner:
             out += _varint(r.uid) + _varint(r.gid)
-        out += _varint(_zigzag(r.mtime_sec))
+        if not -(1 << 63) <= r.mtime_sec < 1 << 63:
+            raise ValueError("mtime out of range: %r" % r.mtime_sec)
+        out += _varint(_zigzag(_wrap64(r.mtime_sec - (prev.mtime_sec if prev else 0))))
         if r.mtime_nsec:
             out += _varint(r.mtime_nsec)
         if r.kind != "dir":
@@ -531,8 +589,51 @@ def encode_chunk(records):
             out += _varint(len(r.xattrs))
             for name, value in r.xattrs:
                 out += _varint(len(name)) + name + _varint(len(value)) + value
-        prev = r
-    return bytes(out)
+        self.plain += out
+        self.prev = r
+
+
+def encode_chunk(records):
+    """The plaintext of one chunk holding `records` (the first one has no previous record)."""
+    enc = ChunkEncoder()
+    for r in records:
+        enc.add(r)
+    return bytes(enc.plain)
+
+
+def _decode_name(cur):
+    header = cur.varint("name header", 2, 2 * 255 + 1)
+    length, packed = header >> 1, header & 1
+    if not packed:
+        return cur.take(length, "name")
+    start = cur.pos
+    acc, nbits = 0, 0
+
+    def bits(n):
+        nonlocal acc, nbits
+        while nbits < n:
+            acc, nbits = (acc << 8) | cur.take(1, "packed name")[0], nbits + 8
+        nbits -= n
+        value = acc >> nbits
+        acc &= (1 << nbits) - 1
+        return value
+
+    name = bytearray()
+    while len(name) < length:
+        code = bits(6)
+        if code != NAME_ESCAPE:
+            name.append(NAME_ALPHABET[code])
+            continue
+        byte = bits(8)
+        if byte in NAME_CODE:
+            raise FormatError("packed name escapes a byte of the alphabet (%#x)" % byte)
+        name.append(byte)
+    if acc:
+        raise FormatError("packed name with fill bits that are not zero")
+    # Only what a writer makes: a name is packed exactly when that is shorter.
+    if cur.pos - start >= length:
+        raise FormatError("packed name not shorter than the name")
+    return bytes(name)
 
 
 def decode_chunk(plain):
@@ -545,9 +646,13 @@ def decode_chunk(plain):
         if flags & 3 == 0:
             raise FormatError("manifest record of type 0")
         rec = Record(name=b"", kind=KIND_OF_TYPE[flags & 3])
-        rec.name = cur.take(cur.varint("name length", 1, 255), "name")
+        header_pos = cur.pos
+        rec.name = _decode_name(cur)
         if not _valid_entry_name(rec.name):
             raise FormatError("invalid name in manifest: %r" % rec.name)
+        if bytes(plain[header_pos:cur.pos]) != encode_name(rec.name):
+            raise FormatError("name %r not encoded as a writer does (packed exactly when that "
+                              "is shorter)" % rec.name)
         if flags & F_UNKNOWN:
             if flags & ~0x07:
                 raise FormatError("flags %#x with unknown attributes" % flags)
@@ -562,7 +667,8 @@ def decode_chunk(plain):
         else:
             rec.uid = cur.varint("uid", 0, 0xffffffff)
             rec.gid = cur.varint("gid", 0, 0xffffffff)
-        rec.mtime_sec = _unzigzag(cur.varint("mtime", 0, (1 << 64) - 1))
+        delta = _unzigzag(cur.varint("mtime delta", 0, (1 << 64) - 1))
+        rec.mtime_sec = _wrap64((prev.mtime_sec if prev else 0) + delta)
         if flags & F_NSEC:
             rec.mtime_nsec = cur.varint("mtime nanoseconds", 1, 999999999)
         if rec.kind != "dir":
@@ -592,17 +698,22 @@ def decode_chunk(plain):
     return records
 
 
-def _chunk_tag(keys, dir_id, plain):
-    return mac(keys.sub[K_MANIFEST_MAC], dir_id + b"\x01" + plain, 16)
+DOMAIN_CHUNK = 0x01  # a chunk of a manifest of 0 or 2+ chunks (followed by a trailer)
+DOMAIN_TRAILER = 0x02
+DOMAIN_SOLE = 0x03   # the only chunk of a manifest (no trailer)
+
+
+def _chunk_tag(keys, dir_id, plain, domain=DOMAIN_CHUNK):
+    return mac(keys.sub[K_MANIFEST_MAC], dir_id + bytes([domain]) + plain, 16)
 
 
 def _trailer(keys, dir_id, tags):
-    return mac(keys.sub[K_MANIFEST_MAC],
-               dir_id + b"\x02" + struct.pack("<Q", len(tags)) + b"".join(tags), 16)
+    return mac(keys.sub[K_MANIFEST_MAC], dir_id + bytes([DOMAIN_TRAILER])
+               + struct.pack("<Q", len(tags)) + b"".join(tags), 16)
 
 
 def cut_after(keys, name):
-    """The writer's content-defined cut: after this name, one time in 32."""
+    """The name-defined cut: after this name, one time in 32 (once the chunk has 32 records)."""
     return mac(keys.sub[K_MANIFEST_GROUP], b"\x02" + name, 8)[0] & 31 == 0
 
 
@@ -613,53 +724,80 @@ def link_group(keys, dev, ino):
     return g or 1
 
 
+def chunk_records(keys, records):
+    """The writer's cuts (FORMAT.md 10.4): the records as a list of chunks (lists)."""
+    chunks, current, enc = [], [], ChunkEncoder()
+    for i, r in enumerate(records):
+        current.append(r)
+        enc.add(r)
+        if i == len(records) - 1 or len(enc.plain) >= MANIFEST_CHUNK_TARGET \
+                or (enc.count >= MANIFEST_CHUNK_MIN_RECORDS and cut_after(keys, r.name)):
+            chunks.append(current)
+            current, enc = [], ChunkEncoder()
+    return chunks
+
+
+def seal_chunk(keys, dir_id, plain, domain):
+    """varint(|P|) || tag || XChaCha20(P): one sealed chunk."""
+    tag = _chunk_tag(keys, dir_id, plain, domain)
+    return _varint(len(plain)) + tag + xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8),
+                                                 plain)
+
+
+def seal_plains(keys, dir_id, plains):
+    """A manifest of the given chunk plaintexts: a sole chunk (domain 0x03, no trailer), or
+    chunks of domain 0x01 and the trailer."""
+    if len(plains) == 1:
+        return seal_chunk(keys, dir_id, plains[0], DOMAIN_SOLE)
+    sealed = [seal_chunk(keys, dir_id, p, DOMAIN_CHUNK) for p in plains]
+    tags = [_chunk_tag(keys, dir_id, p, DOMAIN_CHUNK) for p in plains]
+    return b"".join(sealed) + _trailer(keys, dir_id, tags)
+
+
 def seal_manifest(keys, dir_id, records):
     """The encfsr.dir of directory `dir_id` holding `records` (sorted by name, unique)."""
     names = [r.name for r in records]
     if any(a >= b for a, b in zip(names, names[1:])):
         raise ValueError("records must be sorted by unique name")
-    chunks, tags, current = [], [], []
+    return seal_plains(keys, dir_id, [encode_chunk(c) for c in chunk_records(keys, records)])
 
-    def flush():
-        plain = encode_chunk(current)
-        tag = _chunk_tag(keys, dir_id, plain)
-        chunks.append(struct.pack("<I", len(plain)) + tag
-                      + xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8), plain))
-        tags.append(tag)
-        current.clear()
 
-    for i, r in enumerate(records):
-        current.append(r)
-        if i == len(records) - 1 or len(encode_chunk(current)) >= MANIFEST_CHUNK_TARGET \
-                or cut_after(keys, r.name):
-            flush()
-    return b"".join(chunks) + _trailer(keys, dir_id, tags)
+def split_manifest(data):
+    """The layout of an encfsr.dir (FORMAT.md 10.7 steps 1-2), not authenticated: a list of
+    (tag, ciphertext) per chunk and the trailer, None for a sole chunk."""
+    data = bytes(data)
+    if not TAG <= len(data) <= MANIFEST_MAX:
+        raise FormatError("manifest of %d bytes" % len(data))
+    cur = _Cursor(data)
+    chunks = []
+    while len(data) - cur.pos > TAG:
+        length = cur.varint("chunk length", 1, MANIFEST_CHUNK_MAX)
+        if length > len(data) - cur.pos - TAG:
+            raise FormatError("manifest chunk of %d bytes past the end" % length)
+        tag = cur.take(TAG, "chunk tag")
+        chunks.append((tag, cur.take(length, "chunk")))
+        if len(chunks) == 1 and cur.done():
+            return chunks, None  # a sole chunk
+    if len(data) - cur.pos != TAG:
+        raise FormatError("manifest trailer of %d bytes" % (len(data) - cur.pos))
+    if len(chunks) == 1:
+        raise FormatError("one chunk followed by a trailer")
+    return chunks, data[cur.pos:]
 
 
 def open_manifest(keys, dir_id, data):
     """The records of directory `dir_id`'s encfsr.dir; FormatError if it does not authenticate
     (tampered, cut, reordered, from another directory) or breaks any reader check."""
-    data = bytes(data)
-    if not TAG <= len(data) <= MANIFEST_MAX:
-        raise FormatError("manifest of %d bytes" % len(data))
-    body, trailer = data[:-TAG], data[-TAG:]
-    records, tags = [], []
-    pos = 0
-    while pos < len(body):
-        if len(body) - pos < 4 + TAG:
-            raise FormatError("manifest chunk header cut short")
-        length = struct.unpack("<I", body[pos:pos + 4])[0]
-        if not 1 <= length <= MANIFEST_CHUNK_MAX or length > len(body) - pos - 4 - TAG:
-            raise FormatError("manifest chunk of %d bytes" % length)
-        tag = body[pos + 4:pos + 4 + TAG]
-        plain = xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8),
-                          body[pos + 4 + TAG:pos + 4 + TAG + length])
-        if not hmac.compare_digest(_chunk_tag(keys, dir_id, plain), tag):
-            raise FormatError("manifest chunk %d does not authenticate" % len(tags))
+    chunks, trailer = split_manifest(data)
+    domain = DOMAIN_SOLE if trailer is None else DOMAIN_CHUNK
+    records = []
+    for i, (tag, cipher) in enumerate(chunks):
+        plain = xchacha20(keys.sub[K_MANIFEST_STREAM], tag + bytes(8), cipher)
+        if not hmac.compare_digest(_chunk_tag(keys, dir_id, plain, domain), tag):
+            raise FormatError("manifest chunk %d does not authenticate" % i)
         records += decode_chunk(plain)
-        tags.append(tag)
-        pos += 4 + TAG + length
-    if not hmac.compare_digest(_trailer(keys, dir_id, tags), trailer):
+    if trailer is not None and \
+            not hmac.compare_digest(_trailer(keys, dir_id, [t for t, _ in chunks]), trailer):
         raise FormatError("manifest trailer does not authenticate")
     names = [r.name for r in records]
     if any(a >= b for a, b in zip(names, names[1:])):
@@ -667,9 +805,15 @@ def open_manifest(keys, dir_id, data):
     return records
 
 
+def final_mac(data):
+    """A manifest's final MAC (FORMAT.md 10.6): its trailer, or its sole chunk's tag."""
+    chunks, trailer = split_manifest(data)
+    return chunks[0][0] if trailer is None else trailer
+
+
 def manifest_mtime(data):
-    """The mtime (seconds) a view shows for an encfsr.dir: 2000-01-01 + trailer mod 2^28."""
-    return MANIFEST_EPOCH + (struct.unpack("<Q", bytes(data[-TAG:-TAG + 8]))[0] & ((1 << 28) - 1))
+    """The mtime (seconds) a view shows for an encfsr.dir: 2000-01-01 + final MAC mod 2^28."""
+    return MANIFEST_EPOCH + (struct.unpack("<Q", final_mac(data)[:8])[0] & ((1 << 28) - 1))
 
 
 # -------------------------------------------------------------------------------------- tree
@@ -883,13 +1027,22 @@ VECTORS = {
     "link_target": "2xPdzyqITkq_A9RgT4oSL9cdL9UcHlrTMFdo_g",
     "paper": "AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B4IB-CEQT-CQKR-MFYY-DENB-WHA5-DYP3-MPHI",
     "link_group": 1738220906002760354,  # of (dev 2049, ino 131073)
-    "manifest": ("840000001d09a728d94ebb0532679c2763b351b5a1aada79c5112d95624c04a61a7febc3e9"
-                 "597c99b631022b5dba5fc429aa8f6a35bb192944bd6153d26adaf26576430eb5b7d4ef8647e4"
-                 "cb3ff4ae724bc322c073e775a0e2a44662de8ff7dd84b0c5ba34bb7e05b7b6ff9039bec9f38a"
-                 "b61b51a8a19fa53d1cbcfd63edc8d101ad52364dad28774bd0bc9eb7b1a71fdcbc976a4eabde"
-                 "c91b9551153bff1529d3e8cfa6c79260e5"),
-    "manifest_mtime": 1035917467,
+    "manifest_plain": ("020b941e3ce0a403e807e80780c0f0f50b05"
+                       "210662696eed03000002f403"
+                       "0309c2dcafff03e807e807020c"
+                       "c209d2dcabed1300000264a2c2735bb4661f18021373656375726974792e636170616269"
+                       "6c69747914010000020020000000000000000000000000000009757365722e6e6f7465026869"),
+    "manifest": ("758adc1e70a93cd644909c6a5a88eb0ea8dc58b54bfc9dd73c60cf91300f2a11d3b77fa8f4f7"
+                 "4b401c26af637f53eaba33f5322806cee95f985347266d3e4a0229690ca44e151fc19ce2520a"
+                 "a664b4d6083687f2de64a99eae7adcad4e65e8ad813bdd5fbf3ab364f5d348301d5ba9dcb9bd"
+                 "174867b87406955f771a00f57d894fe9411d36bd"),
+    "manifest_mtime": 948707338,
     "manifest_empty": ("377238a142b7b661ab471f49748674f4", 967161271),
+    # The multi-chunk vector (vector_records_300): records per chunk, chunk sizes in the file,
+    # total size, BLAKE2b-256 of the whole manifest, shown mtime.
+    "manifest_300": ([107, 107, 25, 25, 25, 11], [777, 3131, 4278, 4278, 4278, 1898], 18656,
+                     "b255dc513d2130545f24a671e4e782f83d8cfc307e5e2a679d35b76b5ee26a6c",
+                     1071096846),
 }
 
 
@@ -904,6 +1057,16 @@ def vector_records(keys):
                link_group=link_group(keys, 2049, 131073),
                xattrs=[(b"security.capability", cap), (b"user.note", b"hi")]),
     ]
+
+
+def vector_records_300():
+    """The records of the multi-chunk manifest vector: i = 0..299, "f000".."f299", regular,
+    mode 0644, uid and gid 1000, mtime 1600000000 + i, size i; from i = 200 on with one xattr
+    user.pad = 150 bytes "x"."""
+    return [Record(b"f%03d" % i, "file", mode=0o644, uid=1000, gid=1000,
+                   mtime_sec=1600000000 + i, size=i,
+                   xattrs=[(b"user.pad", b"x" * 150)] if i >= 200 else [])
+            for i in range(300)]
 
 
 def selftest():
@@ -950,35 +1113,158 @@ def selftest():
     check("view tag 2", mac(k.sub[K_VIEW_PARAMS], b"names: base64url\nmanifests: yes\n",
                             32).hex(), v["view_tag_2"])
     check("link group", link_group(k, 2049, 131073), v["link_group"])
+    # Directory manifests (format 3).
+    check("packed name", encode_name(b"abcde").hex(), "0b9669e8a4")
     records = vector_records(k)
     sealed = bytes.fromhex(v["manifest"])
+    check("manifest plaintext", encode_chunk(records).hex(), v["manifest_plain"])
     check("manifest seal", seal_manifest(k, home, records).hex(), v["manifest"])
+    check("manifest layout", (sealed[0], len(sealed)), (len(v["manifest_plain"]) // 2, 134))
     check("manifest open", open_manifest(k, home, sealed), records)
     check("manifest mtime", manifest_mtime(sealed), v["manifest_mtime"])
     empty_hex, empty_mtime = v["manifest_empty"]
     check("empty manifest", seal_manifest(k, home, []).hex(), empty_hex)
     check("empty manifest open", open_manifest(k, home, bytes.fromhex(empty_hex)), [])
     check("empty manifest mtime", manifest_mtime(bytes.fromhex(empty_hex)), empty_mtime)
-    # The reader refuses what no writer makes: every flipped bit, a cut, another directory.
-    for i in range(len(sealed) * 8):
-        bad_bytes = bytearray(sealed)
-        bad_bytes[i // 8] ^= 1 << (i % 8)
-        try:
-            open_manifest(k, home, bytes(bad_bytes))
-            bad.append("manifest with bit %d flipped opens" % i)
-        except FormatError:
-            pass
-    for what, data, dir_id in (("cut", sealed[:-1], home), ("trailer only", sealed[-16:], home),
-                               ("other directory", sealed, root)):
+
+    def refused(what, data, dir_id=home):
         try:
             open_manifest(k, dir_id, data)
             bad.append("manifest %s opens" % what)
         except FormatError:
             pass
-    # Chunks end on content-defined cuts and at 4096 bytes; each chunk decodes on its own.
-    many = [Record(b"f%05d" % i, "file", mode=0o644, mtime_sec=i, size=i) for i in range(2000)]
+
+    # The reader refuses what no writer makes: every flipped bit, a cut, another directory, a
+    # sole chunk with a trailer (or another chunk) after it, or sealed with the domain 0x01.
+    for i in range(len(sealed) * 8):
+        bad_bytes = bytearray(sealed)
+        bad_bytes[i // 8] ^= 1 << (i % 8)
+        refused("with bit %d flipped" % i, bytes(bad_bytes))
+    plain = bytes.fromhex(v["manifest_plain"])
+    sole_tag = _chunk_tag(k, home, plain, DOMAIN_SOLE)
+    for what, data, dir_id in (
+            ("cut", sealed[:-1], home), ("last 16 bytes", sealed[-16:], home),
+            ("other directory", sealed, root), ("with a byte appended", sealed + b"\0", home),
+            ("sole chunk + trailer", sealed + _trailer(k, home, [sole_tag]), home),
+            ("sole chunk twice + trailer", sealed + sealed + _trailer(k, home, [sole_tag] * 2),
+             home),
+            ("sole chunk of domain 0x01", seal_chunk(k, home, plain, DOMAIN_CHUNK), home),
+            ("one chunk of domain 0x01 + trailer",
+             seal_chunk(k, home, plain, DOMAIN_CHUNK)
+             + _trailer(k, home, [_chunk_tag(k, home, plain, DOMAIN_CHUNK)]), home),
+            ("chunk length as a non-canonical varint", bytes([0x80 | len(plain), 0])
+             + sealed[1:], home),
+            ("empty sole chunk", seal_chunk(k, home, b"", DOMAIN_SOLE), home)):
+        refused(what, data, dir_id)
+
+    # The multi-chunk vector: cuts by the name hash (only from the 32nd record of a chunk on:
+    # "f022" would cut but is the chunk's 23rd record), by the 4096-byte cap (even before 32
+    # records), and after the last record.
+    many = vector_records_300()
+    counts, sizes, total, digest, mtime = v["manifest_300"]
+    check("300: cut hash of f022", cut_after(k, b"f022"), True)
+    check("300: records per chunk", [len(c) for c in chunk_records(k, many)], counts)
     big = seal_manifest(k, home, many)
-    check("manifest of 2000 records", open_manifest(k, home, big), many)
+    chunks, trailer = split_manifest(big)
+    check("300: chunk sizes", [len(_varint(len(c))) + TAG + len(c) for _, c in chunks], sizes)
+    check("300: size", len(big), total)
+    check("300: BLAKE2b-256", hashlib.blake2b(big, digest_size=32).hexdigest(), digest)
+    check("300: mtime", manifest_mtime(big), mtime)
+    check("300: open", open_manifest(k, home, big), many)
+    raw = [_varint(len(c)) + t + c for t, c in chunks]
+    first_plain = xchacha20(k.sub[K_MANIFEST_STREAM], chunks[0][0] + bytes(8), chunks[0][1])
+    for what, data in (
+            ("without chunk 1", b"".join(raw[:1] + raw[2:]) + trailer),
+            ("without its last chunk", b"".join(raw[:-1]) + trailer),
+            ("with chunks 1 and 2 swapped", b"".join(raw[:1] + raw[2:3] + raw[1:2] + raw[3:])
+             + trailer),
+            ("with chunk 0 twice", raw[0] + b"".join(raw) + trailer),
+            ("without the trailer", b"".join(raw)),
+            ("first chunk alone", raw[0]),
+            ("first chunk + its trailer of n = 1", raw[0] + _trailer(k, home, [chunks[0][0]])),
+            ("first chunk re-sealed with domain 0x03",
+             seal_chunk(k, home, first_plain, DOMAIN_SOLE) + b"".join(raw[1:])
+             + _trailer(k, home, [_chunk_tag(k, home, first_plain, DOMAIN_SOLE)]
+                        + [t for t, _ in chunks[1:]])),
+            ("with the trailer's bit 0 flipped", b"".join(raw) + bytes([trailer[0] ^ 1])
+             + trailer[1:])):
+        refused(what, data)
+    refused("of another directory", big, root)
+
+    # Chunk plaintexts no writer makes (each sealed correctly as a sole chunk).
+    head = b"\x02"  # a regular file
+    tail = _varint(0o644) + _varint(0) + _varint(0) + _varint(0) + _varint(0)
+    good = head + encode_name(b"abcde") + tail
+    check("crafted record opens", open_manifest(k, home, seal_plains(k, home, [good])),
+          [Record(b"abcde", "file", mode=0o644)])
+    fill = bytearray(good)
+    fill[5] |= 1  # the last packed byte of "abcde" (30 bits) has 2 fill bits
+    acc = 63 << 8 | 0x61  # "abcdefgh" packed with 'a' escaped: code 63, then 0x61
+    for b in b"bcdefgh":
+        acc = acc << 6 | NAME_CODE[b]
+    bits = 14 + 6 * 7
+    acc <<= (-bits) % 8
+    escaped_a = acc.to_bytes((bits + 7) // 8, "big")
+    for what, chunk in (
+            ("fill bits not zero", bytes(fill)),
+            ("escaped alphabet byte", head + _varint(2 * 8 + 1) + escaped_a + tail),
+            ("packed name not shorter", head + _varint(2 * 3 + 1) + pack_name(b"bin") + tail),
+            ("unpacked name that packs shorter", head + _varint(2 * 5) + b"abcde" + tail),
+            ("non-canonical name header", head + bytes([0x8b, 0x00]) + pack_name(b"abcde")
+             + tail),
+            ("name length 0", head + _varint(1) + tail),
+            ("name header over 511", head + _varint(512) + b"a" * 256 + tail),
+            ("same mode in the first record", bytes([0x0a]) + encode_name(b"abcde")
+             + _varint(0) * 4),
+            ("same owner after only an unknown record", bytes([0x06]) + encode_name(b"a")
+             + bytes([0x12]) + encode_name(b"b") + _varint(0o644) + _varint(0) * 2),
+            ("non-canonical mtime delta", head + encode_name(b"abcde") + _varint(0o644)
+             + _varint(0) * 2 + bytes([0x80, 0x00]) + _varint(0)),
+            ("a byte after the records", good + b"\x00")):
+        refused(what, seal_plains(k, home, [chunk]))
+    check("escaped test name length", len(escaped_a), 7)
+
+    # Round trips: every kind of name (packed or not, escapes), unknown attributes (which are
+    # no previous record), mtimes across the whole signed 64-bit range (deltas wrap), and the
+    # writer's cuts checked record by record.
+    import random
+    rng = random.Random(3)
+    odd = [b"Q", b"Z", b" ", b"\xc3\xa9", b"~", b"+", b"\xff", b"."]
+    names = set()
+    while len(names) < 3000:
+        n = b"".join(rng.choice([bytes([rng.choice(NAME_ALPHABET)])] * 6 + odd)
+                     for _ in range(rng.choice([1, 2, 3, 5, 8, 13, 40, 255])))
+        if _valid_entry_name(n):
+            names.add(n)
+    mixed = []
+    for n in sorted(names):
+        kind = rng.choice(["dir", "file", "link"])
+        if rng.random() < 0.05:
+            mixed.append(Record(n, kind, attrs_known=False))
+            continue
+        mixed.append(Record(
+            n, kind, mode=rng.choice([0o644, 0o755, 0o4755, rng.randrange(0o10000)]),
+            uid=rng.choice([0, 1000, 0xffffffff]), gid=rng.choice([0, 1000, 0xffffffff]),
+            mtime_sec=rng.choice([1600000000 + rng.randrange(100), -1, 0, -(1 << 63),
+                                  (1 << 63) - 1, rng.randrange(-(1 << 63), 1 << 63)]),
+            mtime_nsec=rng.choice([0, 0, 1, 999999999]),
+            size=0 if kind == "dir" else rng.choice([0, 5, (1 << 64) - 1]),
+            link_group=rng.choice([0, 0, 1, (1 << 64) - 1]) if kind == "file" else 0,
+            xattrs=rng.choice([[], [(b"user.a", b""), (b"user.b", b"x" * rng.randrange(300))]])))
+    mixed_sealed = seal_manifest(k, home, mixed)
+    check("mixed round trip", open_manifest(k, home, mixed_sealed), mixed)
+    for part in (mixed[:1], mixed[:32], mixed[:33], mixed[:200]):
+        check("round trip of %d" % len(part), open_manifest(k, home, seal_manifest(k, home, part)),
+              part)
+    cut_bad = 0
+    parts = chunk_records(k, mixed)
+    for ci, part in enumerate(parts):
+        for j in range(1, len(part) + 1):
+            p = encode_chunk(part[:j])
+            cut = len(p) >= MANIFEST_CHUNK_TARGET or (j >= 32 and cut_after(k, part[j - 1].name))
+            if cut != (j == len(part)) and not (ci == len(parts) - 1 and j == len(part)):
+                cut_bad += 1
+    check("cuts where 10.4 says", (cut_bad, len(parts) > 3), (0, True))
     return bad
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""tests/integration/manifest_test.py — directory manifests (issue 9; docs/FORMAT.md format 2).
+"""tests/integration/manifest_test.py — directory manifests (issue 9; docs/FORMAT.md section 10,
+format 3).
 
 Usage: manifest_test.py [ENCFSR_BINARY] [unittest args, e.g. a class name]
 (or ENCFSR_BIN in the environment). One ctest test per class; every class makes its own key and
@@ -52,12 +53,15 @@ COMPLETENESS_NOT_CHECKED = "completeness not checked: the copy has no directory 
 # authenticated manifest record).
 SPECIAL_BITS_NOTE = re.compile(r"setuid[/, ]+setgid[/, ]+(?:and )?sticky")
 
-# Subkeys of format 2 (crypto/keys.h): manifest tags/trailers, chunk stream, groups and cuts.
+# Subkeys of formats 2 and 3 (crypto/keys.h): manifest tags/trailers, chunk stream, groups and
+# cuts. The manifest encoding is format 3's (docs/FORMAT.md section 10).
 K_MANIFEST_MAC = 10
 K_MANIFEST_STREAM = 11
 K_MANIFEST_GROUP = 12
 CHUNK_TARGET = 4096
+CHUNK_MIN_RECORDS = 32
 MAX_CHUNK = 16 << 20
+MAX_MANIFEST = 256 << 20
 
 
 def text(data):
@@ -195,7 +199,7 @@ class ManifestFormatError(Exception):
 
 
 class ManifestKeys:
-    """The subkeys of format 2 that manifests use, from reference.py's KDF (not encfsr's code)."""
+    """The subkeys that manifests use (ids 10-12), from reference.py's KDF (not encfsr's code)."""
 
     def __init__(self, keys):
         self.keys = keys
@@ -210,23 +214,6 @@ class ManifestKeys:
         h = reference.mac(self.group, b"\x01" + struct.pack("<QQ", dev, ino), 8)
         g = struct.unpack("<Q", h)[0]
         return g if g != 0 else 1
-
-
-def split_chunks(data):
-    """([chunk bytes, ...], trailer) of a sealed manifest, from its length fields only."""
-    if len(data) < 16:
-        raise ManifestFormatError("shorter than a trailer")
-    end = len(data) - 16
-    chunks, off = [], 0
-    while off < end:
-        if end - off < 20:
-            raise ManifestFormatError("cut chunk header")
-        (n,) = struct.unpack_from("<I", data, off)
-        if n == 0 or n > MAX_CHUNK or off + 20 + n > end:
-            raise ManifestFormatError("bad chunk length %d at %d" % (n, off))
-        chunks.append(bytes(data[off:off + 20 + n]))
-        off += 20 + n
-    return chunks, bytes(data[end:])
 
 
 class _Reader:
@@ -263,9 +250,85 @@ class _Reader:
         return self.data[self.pos - n:self.pos]
 
 
+def split_chunks(data):
+    """([chunk bytes, ...], trailer) of a sealed manifest, from its length fields only
+    (FORMAT.md 10.7 steps 1-2); trailer is None for a sole chunk (n = 1, no trailer)."""
+    if not 16 <= len(data) <= MAX_MANIFEST:
+        raise ManifestFormatError("manifest of %d bytes" % len(data))
+    chunks, off = [], 0
+    while len(data) - off > 16:
+        r = _Reader(data[off:])
+        n = r.varint(MAX_CHUNK)
+        if n == 0 or r.pos + 16 + n > len(data) - off:
+            raise ManifestFormatError("bad chunk length %d at %d" % (n, off))
+        chunks.append(bytes(data[off:off + r.pos + 16 + n]))
+        off += r.pos + 16 + n
+        if len(chunks) == 1 and off == len(data):
+            return chunks, None
+    if len(data) - off != 16:
+        raise ManifestFormatError("%d bytes after the last chunk" % (len(data) - off))
+    if len(chunks) == 1:
+        raise ManifestFormatError("a trailer after a sole chunk")
+    return chunks, bytes(data[off:])
+
+
+def chunk_parts(chunk):
+    """(tag, ciphertext) of one chunk's bytes as split_chunks returns them."""
+    r = _Reader(chunk)
+    r.varint(MAX_CHUNK)
+    return chunk[r.pos:r.pos + 16], chunk[r.pos + 16:]
+
+
+# Packed names (FORMAT.md 10.3): codes 0..62 are these bytes, 63 escapes any other byte.
+NAME_SYMBOLS = b"-.0123456789ABCDEFGHIJKLMNOPRSTUVWXY_abcdefghijklmnopqrstuvwxyz"
+
+
+def read_name(r):
+    """A record's name_header and name: packed (6-bit codes, MSB first, zero fill) or as it is.
+    Strict: packed exactly when that is shorter than the name."""
+    header = r.varint(511)
+    length, packed = header >> 1, header & 1
+    if length == 0:
+        raise ManifestFormatError("name of length 0")
+    if not packed:
+        name = bytes(r.take(length))
+    else:
+        acc, have, out = 0, 0, bytearray()
+
+        def bits(n):
+            nonlocal acc, have
+            while have < n:
+                acc, have = (acc << 8) | r.byte(), have + 8
+            have -= n
+            v = acc >> have
+            acc &= (1 << have) - 1
+            return v
+
+        while len(out) < length:
+            code = bits(6)
+            if code < 63:
+                out.append(NAME_SYMBOLS[code])
+                continue
+            b = bits(8)
+            if b in NAME_SYMBOLS:
+                raise ManifestFormatError("packed name escapes a symbol byte %#x" % b)
+            out.append(b)
+        if acc:
+            raise ManifestFormatError("packed name with non-zero fill bits")
+        name = bytes(out)
+    size = (sum(6 if b in NAME_SYMBOLS else 14 for b in name) + 7) // 8
+    if bool(packed) != (size < length):
+        raise ManifestFormatError("%r %s although packing is %s" % (
+            name, "packed" if packed else "not packed",
+            "not shorter" if packed else "shorter"))
+    return name
+
+
 def decode_chunk(plain):
     """[(record dict, bytes of the chunk up to and including it)] of one chunk's plaintext.
-    Strict: a writer must use the same-mode/same-owner bits whenever they apply."""
+    Strict: a writer must use the same-mode/same-owner bits whenever they apply, and pack a
+    name exactly when that is shorter. mtimes are deltas to the previous record's (the last
+    earlier record of the chunk with known attributes; 0 without one)."""
     r = _Reader(plain)
     prev = None
     out = []
@@ -274,7 +337,7 @@ def decode_chunk(plain):
         rtype = flags & 3
         if rtype == 0:
             raise ManifestFormatError("type 0")
-        name = r.take(r.varint(255))
+        name = read_name(r)
         if not name or b"/" in name or b"\0" in name or name in (b".", b".."):
             raise ManifestFormatError("bad name %r" % name)
         rec = {"name": name, "type": {1: "dir", 2: "file", 3: "symlink"}[rtype]}
@@ -301,7 +364,9 @@ def decode_chunk(plain):
                 raise ManifestFormatError("%r: owner equal to the previous one but spelled out"
                                           % name)
         z = r.varint((1 << 64) - 1)
-        rec["mtime_sec"] = (z >> 1) ^ -(z & 1)
+        delta = (z >> 1) ^ -(z & 1)
+        prev_sec = prev["mtime_sec"] if prev is not None else 0
+        rec["mtime_sec"] = ((prev_sec + delta + (1 << 63)) % (1 << 64)) - (1 << 63)
         rec["mtime_nsec"] = 0
         if flags & 0x20:
             rec["mtime_nsec"] = r.varint(999999999)
@@ -334,18 +399,22 @@ def decode_chunk(plain):
 
 def open_manifest(mkeys, dir_id, data, check_cuts=True):
     """Records (dicts, in order) of a sealed manifest of directory dir_id; ManifestFormatError
-    when anything fails. check_cuts: every chunk ends exactly where the writer rule says."""
+    when anything fails. check_cuts: every chunk ends exactly where the writer rule says (after
+    a record once the chunk's plaintext holds 4096 bytes, or once the chunk holds 32 records
+    and the name's keyed hash says so)."""
     chunks, trailer = split_chunks(data)
+    domain = b"\x03" if trailer is None else b"\x01"  # a sole chunk has no trailer
     records, tags = [], []
     for i, chunk in enumerate(chunks):
-        tag = chunk[4:20]
-        plain = reference.xchacha20(mkeys.stream, tag + bytes(8), chunk[20:])
-        if reference.mac(mkeys.mac, dir_id + b"\x01" + plain, 16) != tag:
+        tag, cipher = chunk_parts(chunk)
+        plain = reference.xchacha20(mkeys.stream, tag + bytes(8), cipher)
+        if reference.mac(mkeys.mac, dir_id + domain + plain, 16) != tag:
             raise ManifestFormatError("chunk %d fails authentication" % i)
         decoded = decode_chunk(plain)
         if check_cuts:
             for j, (rec, upto) in enumerate(decoded):
-                cut = upto >= CHUNK_TARGET or mkeys.cut_after(rec["name"])
+                cut = upto >= CHUNK_TARGET or (
+                    j + 1 >= CHUNK_MIN_RECORDS and mkeys.cut_after(rec["name"]))
                 last_of_chunk = j == len(decoded) - 1
                 if not last_of_chunk and cut:
                     raise ManifestFormatError("chunk %d should end after %r" % (i, rec["name"]))
@@ -354,10 +423,11 @@ def open_manifest(mkeys, dir_id, data, check_cuts=True):
                         i, rec["name"]))
         records += [rec for rec, _ in decoded]
         tags.append(tag)
-    want = reference.mac(mkeys.mac, dir_id + b"\x02" + struct.pack("<Q", len(tags)) +
-                         b"".join(tags), 16)
-    if want != trailer:
-        raise ManifestFormatError("trailer fails authentication")
+    if trailer is not None:
+        want = reference.mac(mkeys.mac, dir_id + b"\x02" + struct.pack("<Q", len(tags)) +
+                             b"".join(tags), 16)
+        if want != trailer:
+            raise ManifestFormatError("trailer fails authentication")
     names = [r["name"] for r in records]
     if any(not a < b for a, b in zip(names, names[1:])):
         raise ManifestFormatError("names not strictly ascending")
@@ -365,8 +435,11 @@ def open_manifest(mkeys, dir_id, data, check_cuts=True):
 
 
 def manifest_mtime(data):
-    """The mtime (seconds) a view shows for a sealed manifest."""
-    return EPOCH_2000 + struct.unpack("<Q", data[-16:-8])[0] % (1 << 28)
+    """The mtime (seconds) a view shows for a sealed manifest: from its final MAC, the trailer
+    or a sole chunk's tag."""
+    chunks, trailer = split_chunks(data)
+    final = chunk_parts(chunks[0])[0] if trailer is None else trailer
+    return EPOCH_2000 + struct.unpack("<Q", final[:8])[0] % (1 << 28)
 
 
 def expected_record(mkeys, path, name):

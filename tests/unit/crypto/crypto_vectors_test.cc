@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <array>
+#include <cstring>
+
 #include "crypto/content_cipher.h"
 #include "crypto/encoding.h"
 #include "crypto/manifest.h"
@@ -157,21 +160,22 @@ TEST_F(VectorsTest, Manifest) {
   capability[5] = '\x20';
   records[3].xattrs = {{"security.capability", capability}, {"user.note", "hi"}};
 
-  // One chunk (no name of the four cuts); its plaintext, then the sealed manifest.
+  // One chunk (fewer than 32 records: no name-defined cut); its plaintext, then the sealed
+  // manifest: a sole chunk (domain 0x03), varint(117) || tag || ciphertext, no trailer.
   EXPECT_EQ(hex_of(encode_records(records)),
-            "0205612e747874a403e807e80780c0f0f50b05"
-            "210362696eed03000082c0f0f50bf403"
-            "03046c696e6bff03e807e80784c0f0f50b0c"
-            "c20470696e67ed13000086c0f0f50b64a2c2735bb4661f18021373656375726974792e636170616269"
+            "020b941e3ce0a403e807e80780c0f0f50b05"
+            "210662696eed03000002f403"
+            "0309c2dcafff03e807e807020c"
+            "c209d2dcabed1300000264a2c2735bb4661f18021373656375726974792e636170616269"
             "6c69747914010000020020000000000000000000000000000009757365722e6e6f7465026869");
   const std::string sealed = cipher.seal(home_, records);
-  EXPECT_EQ(sealed.size(), 168u);
+  EXPECT_EQ(sealed.size(), 134u);
   EXPECT_EQ(hex_of(sealed),
-            "840000001d09a728d94ebb0532679c2763b351b5a1aada79c5112d95624c04a61a7febc3e9597c99b631"
-            "022b5dba5fc429aa8f6a35bb192944bd6153d26adaf26576430eb5b7d4ef8647e4cb3ff4ae724bc322c0"
-            "73e775a0e2a44662de8ff7dd84b0c5ba34bb7e05b7b6ff9039bec9f38ab61b51a8a19fa53d1cbcfd63ed"
-            "c8d101ad52364dad28774bd0bc9eb7b1a71fdcbc976a4eabdec91b9551153bff1529d3e8cfa6c79260e5");
-  EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_sec, 1035917467);
+            "758adc1e70a93cd644909c6a5a88eb0ea8dc58b54bfc9dd73c60cf91300f2a11d3b77fa8f4f7"
+            "4b401c26af637f53eaba33f5322806cee95f985347266d3e4a0229690ca44e151fc19ce2520a"
+            "a664b4d6083687f2de64a99eae7adcad4e65e8ad813bdd5fbf3ab364f5d348301d5ba9dcb9bd"
+            "174867b87406955f771a00f57d894fe9411d36bd");
+  EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_sec, 948707338);
   EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_nsec, 0);
   std::vector<ManifestRecord> opened;
   ASSERT_EQ(cipher.open(home_, sealed, opened), Status::kOk);
@@ -182,6 +186,67 @@ TEST_F(VectorsTest, Manifest) {
   EXPECT_EQ(ManifestCipher::mtime_of(empty).tv_sec, 967161271);
   ASSERT_EQ(cipher.open(home_, empty, opened), Status::kOk);
   EXPECT_TRUE(opened.empty());
+}
+
+// The multi-chunk manifest vector of docs/FORMAT.md: 300 records "f000".."f299", regular,
+// mode 0644, uid and gid 1000, mtime 1600000000 + i, size i, from i = 200 on one xattr
+// user.pad = 150 bytes "x". Cuts: by the name hash (f106, f213; f022 would cut but is only the
+// chunk's 23rd record), by the 4096-byte cap (f238, f263, f288: 25 records each), the last.
+TEST_F(VectorsTest, ManifestChunks) {
+  const ManifestCipher cipher(keys_);
+  std::vector<ManifestRecord> records(300);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    records[i].name = {'f', static_cast<char>('0' + i / 100), static_cast<char>('0' + i / 10 % 10),
+                       static_cast<char>('0' + i % 10)};
+    records[i].type = EntryType::kRegular;
+    records[i].mode = 0644;
+    records[i].uid = records[i].gid = 1000;
+    records[i].mtime_sec = 1600000000 + static_cast<std::int64_t>(i);
+    records[i].size = i;
+    if (i >= 200) records[i].xattrs = {{"user.pad", std::string(150, 'x')}};
+  }
+  const std::string sealed = cipher.seal(home_, records);
+  EXPECT_EQ(sealed.size(), 18656u);
+  std::array<std::uint8_t, 32> digest{};
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
+                     nullptr, 0);
+  EXPECT_EQ(hex_encode(digest),
+            "b255dc513d2130545f24a671e4e782f83d8cfc307e5e2a679d35b76b5ee26a6c");
+  EXPECT_EQ(ManifestCipher::mtime_of(sealed).tv_sec, 1071096846);
+  std::vector<ManifestRecord> opened;
+  ASSERT_EQ(cipher.open(home_, sealed, opened), Status::kOk);
+  EXPECT_EQ(opened, records);
+
+  // The layout: chunks varint(L) || tag || L bytes (each L below 2^14: two varint bytes at
+  // most), then the 16-byte trailer; each chunk decrypted and decoded on its own.
+  const auto stream = keys_.get(Subkey::kManifestStream);
+  std::vector<std::size_t> sizes, counts;
+  std::size_t pos = 0;
+  while (sealed.size() - pos > 16) {
+    std::size_t length = static_cast<std::uint8_t>(sealed[pos]) & 0x7f;
+    std::size_t header = 1;
+    if (static_cast<std::uint8_t>(sealed[pos]) & 0x80) {
+      length |= std::size_t{static_cast<std::uint8_t>(sealed[pos + 1])} << 7;
+      header = 2;
+    }
+    ASSERT_LE(pos + header + 16 + length, sealed.size());
+    const auto* tag = reinterpret_cast<const unsigned char*>(sealed.data() + pos + header);
+    unsigned char nonce[24] = {};
+    std::memcpy(nonce, tag, 16);
+    std::string plain(length, '\0');
+    crypto_stream_xchacha20_xor(reinterpret_cast<unsigned char*>(plain.data()), tag + 16,
+                                length, nonce, stream.data());
+    std::vector<ManifestRecord> chunk;
+    ASSERT_EQ(decode_records(plain, chunk), Status::kOk);
+    counts.push_back(chunk.size());
+    sizes.push_back(header + 16 + length);
+    pos += header + 16 + length;
+  }
+  EXPECT_EQ(sealed.size() - pos, 16u);
+  EXPECT_EQ(counts, (std::vector<std::size_t>{107, 107, 25, 25, 25, 11}));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{777, 3131, 4278, 4278, 4278, 1898}));
+  EXPECT_EQ(hex_of(sealed.substr(pos)), "8e606a077bdeea65abb3ab6b795d2bdb");
 }
 
 TEST_F(VectorsTest, PaperKey) {
