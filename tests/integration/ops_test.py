@@ -582,7 +582,7 @@ class VersionCheckTest(unittest.TestCase):
         self.assertRegex(lines[4], r"^yaml-cpp \d+\.\d+\.\d+ ")
         self.assertEqual(len(lines), 5, r.stdout)
         with open(os.path.join(SOURCE_DIR, "docs", "FORMAT.md")) as f:
-            self.assertIn("version 2 (`siv-blake2b-xchacha20-4096`)", f.readline())
+            self.assertIn("version 3 (`siv-blake2b-xchacha20-4096`)", f.readline())
         if shutil.which("pkg-config"):
             for line, module in ((lines[2], "fuse3"), (lines[3], "libsodium")):
                 p = subprocess.run(["pkg-config", "--modversion", module],
