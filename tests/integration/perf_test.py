@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""tests/integration/perf_test.py — the performance settings of a mount (issue 10), checked for
+what they are, never timed.
+
+- ReadaheadTest: as root, the daemon raises its mount's read_ahead_kb (its bdi, named by the
+  device number in /proc/self/mountinfo) to 1024 KiB, the largest request: for the reverse
+  view (in front and as a daemon), --plain and --decrypt.
+
+The binary: ENCFSR_BIN or argv[1]; then the class to run (all without). FUSE unusable or not
+root: skipped with the reason, or FAILED under CI=true.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mountlib  # noqa: E402
+from mountlib import Mount, Setup, encfsr_bin, in_ci, is_mounted, require_fuse  # noqa: E402
+
+READ_AHEAD_KB = 1024  # kMaxRequest of src/fuse/operations.h, in KiB
+
+
+def skip_or_fail(reason):
+    if in_ci():
+        raise AssertionError("CI=true but " + reason)
+    raise unittest.SkipTest(reason)
+
+
+def bdi_read_ahead_kb(mnt):
+    """read_ahead_kb of the bdi of the FUSE mount at mnt, found through mountinfo (a stat of
+    the mountpoint would do too once the mount answers; this does not depend on it)."""
+    target = os.path.realpath(mnt)
+    found = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            fstype = fields[fields.index("-") + 1]
+            if mp == target and fstype.startswith("fuse"):
+                found = fields[2]
+    if found is None:
+        raise AssertionError("%s is not a FUSE mount in mountinfo" % mnt)
+    with open("/sys/class/bdi/%s/read_ahead_kb" % found) as f:
+        return int(f.read())
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.setup = Setup(prefix="encfsr-perf-")
+        cls.source = cls.setup.mkdir("source")
+        os.makedirs(os.path.join(cls.source, "sub"))
+        with open(os.path.join(cls.source, "big.bin"), "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024 + 5))
+        with open(os.path.join(cls.source, "sub", "small.txt"), "w") as f:
+            f.write("small\n")
+        os.setxattr(os.path.join(cls.source, "sub", "small.txt"), "user.note", b"kept")
+        cls.config = cls.setup.config([{"name": "data", "path": cls.source}], name="perf.yaml")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.setup.cleanup()
+
+    @classmethod
+    def copy_of_view(cls):
+        """A ciphertext copy of the reverse view (cp -a), made once per class, for --decrypt."""
+        copy = cls.setup.path("copy")
+        if not os.path.isdir(copy):
+            with Mount(cls.config, cls.setup.mountpoint()) as m:
+                mountlib.run(["cp", "-a", m.path, copy], timeout=120)
+        return copy
+
+
+class ReadaheadTest(Base):
+    def setUp(self):
+        require_fuse()
+        if os.geteuid() != 0:
+            skip_or_fail("only root can write a bdi's read_ahead_kb")
+
+    def test_reverse_view_in_front(self):
+        with Mount(self.config, self.setup.mountpoint()) as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+
+    def test_plain_view(self):
+        with Mount(self.config, self.setup.mountpoint(), mode="plain") as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+
+    def test_reverse_view_as_daemon(self):
+        mnt = self.setup.mountpoint()
+        try:
+            mountlib.run([encfsr_bin(), "mount", str(self.config), mnt], timeout=60)
+            self.assertTrue(is_mounted(mnt))
+            self.assertEqual(bdi_read_ahead_kb(mnt), READ_AHEAD_KB)
+        finally:
+            if is_mounted(mnt):
+                subprocess.run([encfsr_bin(), "umount", mnt], timeout=30,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def test_decrypt_view(self):
+        copy = self.copy_of_view()
+        with Mount(copy, self.setup.mountpoint(), mode="decrypt",
+                   key_options=["--password-file", self.setup.password_file]) as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+            with open(os.path.join(m.path, "data", "big.bin"), "rb") as f:
+                got = f.read()
+            with open(os.path.join(self.source, "big.bin"), "rb") as f:
+                self.assertEqual(got, f.read())
+
+
+if __name__ == "__main__":
+    mountlib.take_bin_from_argv()
+    if not mountlib._BIN and os.environ.get("ENCFSR_BIN"):
+        mountlib.set_bin(os.environ["ENCFSR_BIN"])
+    unittest.main(verbosity=2)
