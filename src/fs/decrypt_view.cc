@@ -231,6 +231,9 @@ class DecryptView final : public View {
     return attributes(*n, *parent, ino, st, (*fd)->get(), false);
   }
 
+  // Only manifests carry xattrs.
+  bool serves_xattrs() const noexcept override { return manifests_; }
+
   Result<ExtraAttrs> extra_attrs(Ino ino) override {
     auto n = table_.find(ino);
     if (!n) return Errno{n.error()};

@@ -5,13 +5,21 @@ what they are, never timed.
 - ReadaheadTest: as root, the daemon raises its mount's read_ahead_kb (its bdi, named by the
   device number in /proc/self/mountinfo) to 1024 KiB, the largest request: for the reverse
   view (in front and as a daemon), --plain and --decrypt.
+- XattrTest: the reverse view (and --plain) answers getxattr / listxattr with ENOSYS, so the
+  kernel stops asking for the whole mount and says EOPNOTSUPP ("no xattrs on this filesystem",
+  as on vfat) itself: `getfattr -d -m -` of an entry lists nothing and reports just that, the
+  daemon is asked at most once per call kind however many entries are read, and the backup
+  tools' copies (rsync -aX, cp -a) stay silent; the decrypt view of a copy still serves the
+  xattrs its manifests carry.
 
 The binary: ENCFSR_BIN or argv[1]; then the class to run (all without). FUSE unusable or not
 root: skipped with the reason, or FAILED under CI=true.
 """
 
+import errno
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unittest
@@ -108,6 +116,68 @@ class ReadaheadTest(Base):
                 got = f.read()
             with open(os.path.join(self.source, "big.bin"), "rb") as f:
                 self.assertEqual(got, f.read())
+
+
+class XattrTest(Base):
+    def setUp(self):
+        require_fuse()
+        if shutil.which("getfattr") is None:
+            skip_or_fail("getfattr (package attr) is not installed")
+
+    def getfattr(self, *args):
+        return subprocess.run(["getfattr", "--absolute-names"] + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=60)
+
+    def xattr_calls(self, log):
+        return [line for line in log.splitlines()
+                if re.search(r"\b(get|list)xattr ino=", line)]
+
+    def assert_no_xattrs_and_asked_once(self, mode):
+        unsupported = os.strerror(errno.EOPNOTSUPP)
+        with Mount(self.config, self.setup.mountpoint(), mode=mode, extra=["--debug"]) as m:
+            entries = [os.path.join(d, n) for d, dirs, files in os.walk(m.path)
+                       for n in dirs + files]
+            self.assertGreaterEqual(len(entries), 4)
+            for path in entries + entries:
+                proc = self.getfattr("-d", "-m", "-", path)
+                self.assertEqual(proc.stdout, "")
+                self.assertEqual(proc.stderr, "getfattr: %s: %s\n" % (path, unsupported))
+                for call in (lambda: os.listxattr(path, follow_symlinks=False),
+                             lambda: os.getxattr(path, "user.note", follow_symlinks=False)):
+                    with self.assertRaises(OSError) as caught:
+                        call()
+                    self.assertEqual(caught.exception.errno, errno.EOPNOTSUPP)
+            # Tools that copy xattrs take EOPNOTSUPP for "none here", silently.
+            copy = self.setup.path("xattr-copy-" + mode)
+            proc = mountlib.run(["cp", "-a", m.path, copy + "-cp"], check=False)
+            self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+            if shutil.which("rsync"):
+                proc = mountlib.run(["rsync", "-aX", m.path + "/", copy + "-rsync/"], check=False)
+                self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+            calls = self.xattr_calls(m.stderr_text())
+        self.assertTrue(all("errno=38" in line for line in calls), calls)
+        self.assertLessEqual(len([c for c in calls if "listxattr" in c]), 1, calls)
+        self.assertLessEqual(len([c for c in calls if " getxattr" in c]), 1, calls)
+
+    def test_reverse_view_has_none_and_is_asked_once(self):
+        self.assert_no_xattrs_and_asked_once("reverse")
+
+    def test_plain_view_has_none_and_is_asked_once(self):
+        self.assert_no_xattrs_and_asked_once("plain")
+
+    def test_decrypt_view_serves_the_manifests_xattrs(self):
+        copy = self.copy_of_view()
+        with Mount(copy, self.setup.mountpoint(), mode="decrypt",
+                   key_options=["--password-file", self.setup.password_file]) as m:
+            small = os.path.join(m.path, "data", "sub", "small.txt")
+            self.assertEqual(os.getxattr(small, "user.note"), b"kept")
+            proc = self.getfattr("-d", "-m", "-", small)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn('user.note="kept"', proc.stdout)
+            with self.assertRaises(OSError) as caught:
+                os.getxattr(small, "user.absent")
+            self.assertEqual(caught.exception.errno, errno.ENODATA)
 
 
 if __name__ == "__main__":
