@@ -11,6 +11,9 @@ what they are, never timed.
   daemon is asked at most once per call kind however many entries are read, and the backup
   tools' copies (rsync -aX, cp -a) stay silent; the decrypt view of a copy still serves the
   xattrs its manifests carry.
+- MemoryTest: unlocking a key file (Argon2id, here 128 MiB) runs in a short-lived child, so the
+  daemon's peak memory (VmHWM) stays far below the key derivation's; a wrong password is still
+  named, with exit code 5.
 
 The binary: ENCFSR_BIN or argv[1]; then the class to run (all without). FUSE unusable or not
 root: skipped with the reason, or FAILED under CI=true.
@@ -178,6 +181,47 @@ class XattrTest(Base):
             with self.assertRaises(OSError) as caught:
                 os.getxattr(small, "user.absent")
             self.assertEqual(caught.exception.errno, errno.ENODATA)
+
+
+class MemoryTest(Base):
+    """Argon2id's memory (here 128 MiB) is spent in a short-lived child, never in the daemon."""
+
+    KDF_MIB = 128
+
+    def setUp(self):
+        require_fuse()
+
+    def vm_hwm_kib(self, pid):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM for pid %d" % pid)
+
+    def test_unlocking_does_not_count_in_the_daemon(self):
+        key = self.setup.path("costly.key")
+        mountlib.run([encfsr_bin(), "init", "--key", key, "--password-file",
+                      self.setup.password_file, "--kdf-ops", "1", "--kdf-mem-mib",
+                      str(self.KDF_MIB), "--quiet"])
+        config = mountlib.write_config(self.setup.path("costly.yaml"), key,
+                                       self.setup.password_file,
+                                       [{"name": "data", "path": self.source}])
+        with Mount(config, self.setup.mountpoint()) as m:
+            for d, _, files in os.walk(m.path):
+                for name in files:
+                    with open(os.path.join(d, name), "rb") as f:
+                        f.read()
+            hwm = self.vm_hwm_kib(m.pid)
+        self.assertLess(hwm, self.KDF_MIB * 1024 // 2, "VmHWM %d KiB" % hwm)
+
+    def test_a_wrong_password_is_still_named(self):
+        wrong = mountlib.write_password_file(self.setup.path("wrong-password"), "not it")
+        config = mountlib.write_config(self.setup.path("wrong.yaml"), self.setup.key, wrong,
+                                       [{"name": "data", "path": self.source}])
+        proc = mountlib.run([encfsr_bin(), "mount", "-f", config, self.setup.mountpoint()],
+                            check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn(b"wrong password for key file " + self.setup.key.encode(), proc.stderr)
 
 
 if __name__ == "__main__":
