@@ -89,8 +89,8 @@ if [ "$quick" = 0 ]; then
   # Debian package checks (label "packaging"); everything else, FUSE mounts included, runs
   # under ASan + UBSan.
   run_preset asan "" -LE "tools|soak|packaging"
-  # ThreadSanitizer: the model driven by concurrent readers.
-  run_preset tsan "encfsr_fs_test" -L threads
+  # ThreadSanitizer: the model driven by concurrent readers, and the worker pool.
+  run_preset tsan "encfsr_fs_test encfsr_util_test" -L threads
 fi
 [ $status = 0 ] && echo "== all test runs passed" || echo "== SOME TEST RUN FAILED"
 exit $status

@@ -4,6 +4,12 @@
 // Secrets are read byte by byte straight into crypto::SecureBuffer (no stdio buffers, no
 // std::string copies). The terminal prompt turns echo off and restores it on every path,
 // including when the process is interrupted by a signal while waiting for input.
+//
+// Unlocking with a password runs Argon2id, whose memory cost (256 MiB by default) would stay
+// in this process's peak memory (VmHWM) for its whole life, and a mount's daemon is this process
+// (-f) or its fork. So the key derivation and unwrap run in a short-lived child: it inherits
+// the password, writes a status byte and the 32-byte master key into a pipe, wipes its copy and
+// exits; the parent reads the key straight into secure memory.
 #include "src/cli/key_source.h"
 
 #include <fcntl.h>
@@ -253,6 +259,100 @@ crypto::SecureBuffer password_from_prompt(const char* prompt, bool confirm) {
   return first;
 }
 
+// Writes all of `size` bytes (a pipe; EINTR retried). False on an error.
+bool write_bytes(int fd, const std::uint8_t* data, std::size_t size) noexcept {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The child's reply: one status byte, then the master key when the status is kOk.
+constexpr std::size_t kReplyBytes = 1 + crypto::kMasterKeyBytes;
+
+// In the child: unwraps, replies, wipes, exits. Never returns.
+[[noreturn]] void unwrap_and_reply(const config::KeyFile& key_file, std::string_view password,
+                                   int reply_fd) noexcept {
+  std::uint8_t reply[kReplyBytes] = {};
+  try {
+    crypto::MasterKey master;
+    const crypto::Status status = config::open_key_file(key_file, password, master);
+    reply[0] = static_cast<std::uint8_t>(status);
+    if (status == crypto::Status::kOk) {
+      std::memcpy(reply + 1, master.bytes().data(), crypto::kMasterKeyBytes);
+    }
+  } catch (...) {  // out of memory
+    reply[0] = static_cast<std::uint8_t>(crypto::Status::kInternal);
+  }
+  const std::size_t size = reply[0] == 0 ? kReplyBytes : 1;
+  const bool written = write_bytes(reply_fd, reply, size);
+  sodium_memzero(reply, sizeof reply);
+  ::_exit(written ? 0 : 1);
+}
+
+// config::open_key_file in a child process (see the file comment). Must be called while this
+// process has one thread (fork). Throws CliError if the child cannot run or dies.
+crypto::Status open_key_file_in_child(const config::KeyFile& key_file, std::string_view password,
+                                      const std::string& where, crypto::MasterKey& out) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw CliError(util::kExitInternal,
+                   "cannot unlock key file " + where + ": pipe: " + errno_text(errno));
+  }
+  util::UniqueFd read_end(fds[0]);
+  util::UniqueFd write_end(fds[1]);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    throw CliError(util::kExitInternal,
+                   "cannot unlock key file " + where + ": fork: " + errno_text(errno));
+  }
+  if (pid == 0) {
+    read_end.reset();
+    unwrap_and_reply(key_file, password, write_end.get());
+  }
+  write_end.reset();
+  crypto::SecureBuffer reply(kReplyBytes);
+  std::size_t used = 0;
+  while (used < reply.size()) {
+    const ssize_t n = ::read(read_end.get(), reply.data() + used, reply.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  read_end.reset();
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw CliError(util::kExitInternal,
+                     "cannot unlock key file " + where + ": waitpid: " + errno_text(errno));
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    throw CliError(util::kExitInternal,
+                   "cannot unlock key file " + where + ": the key derivation process was " +
+                       "killed by signal " + std::to_string(WTERMSIG(status)) +
+                       (WTERMSIG(status) == SIGKILL ? " (out of memory?)" : ""));
+  }
+  if (used == 0 || reply.data()[0] > static_cast<std::uint8_t>(crypto::Status::kInternal)) {
+    throw CliError(util::kExitInternal,
+                   "cannot unlock key file " + where + ": the key derivation process failed");
+  }
+  const auto result = static_cast<crypto::Status>(reply.data()[0]);
+  if (result != crypto::Status::kOk) return result;
+  if (used != kReplyBytes ||
+      crypto::MasterKey::from_bytes(reply.span().subspan(1), out) != crypto::Status::kOk) {
+    throw CliError(util::kExitInternal,
+                   "cannot unlock key file " + where + ": the key derivation process failed");
+  }
+  return crypto::Status::kOk;
+}
+
 crypto::MasterKey master_from_paper_key_file(const std::string& file) {
   util::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) {
@@ -354,7 +454,7 @@ crypto::MasterKey unlock(const config::KeyFile& key_file, const std::string& whe
   const std::string prompt = "Password for " + where + ": ";
   crypto::SecureBuffer password = read_password(options, prompt.c_str(), false);
   crypto::MasterKey master;
-  switch (config::open_key_file(key_file, password.view(), master)) {
+  switch (open_key_file_in_child(key_file, password.view(), where, master)) {
     case crypto::Status::kOk:
       return master;
     case crypto::Status::kWrongPassword:

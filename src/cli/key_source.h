@@ -35,6 +35,8 @@ crypto::SecureBuffer read_password(const KeyOptions& options, const char* prompt
 // Reads the key file (CliError kExitKeyFile on a missing or damaged file) and unlocks it with
 // the paper key or a password (CliError kExitPassword: "wrong password for key file FILE").
 // Config-provided password_file/password_command fill in when the options give none.
+// A password is turned into the key (Argon2id) in a short-lived forked child, so its memory
+// never counts in this process: call before starting any thread.
 crypto::MasterKey unlock(const std::filesystem::path& key_file, const KeyOptions& options);
 // The same from an already-parsed key file (e.g. a copy's encfsr.key); `where` names it.
 crypto::MasterKey unlock(const config::KeyFile& key_file, const std::string& where,

@@ -13,13 +13,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "src/cli/cli_error.h"
 #include "src/fuse/session.h"
 #include "src/util/exit_codes.h"
 #include "src/util/log.h"
+#include "src/util/mountinfo.h"
 #include "src/util/unique_fd.h"
 
 namespace encfsr::cli {
@@ -28,22 +28,6 @@ namespace {
 namespace stdfs = std::filesystem;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// Decodes the octal escapes (\040 etc.) of a /proc/self/mountinfo field.
-std::string unescape_mountinfo(const std::string& field) {
-  std::string out;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '7' &&
-        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
-      const int value = (field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0');
-      out += static_cast<char>(value);
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
 
 bool write_all(int fd, const void* data, std::size_t size) {
   const auto* p = static_cast<const char*>(data);
@@ -167,22 +151,7 @@ void check_fuse_device() {
 }
 
 bool is_fuse_mount(const std::string& abs_path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    // id parent major:minor root mountpoint options [optional fields...] - fstype source ...
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, mountpoint;
-    if (!(fields >> id >> parent >> devno >> root >> mountpoint)) continue;
-    std::string word;
-    while (fields >> word && word != "-") {
-    }
-    std::string fstype;
-    if (!(fields >> fstype)) continue;
-    if (fstype != "fuse" && fstype != "fuseblk" && fstype.rfind("fuse.", 0) != 0) continue;
-    if (unescape_mountinfo(mountpoint) == abs_path) return true;
-  }
-  return false;
+  return util::find_fuse_mount(util::read_mountinfo(), abs_path).has_value();
 }
 
 std::string unmount(const std::string& abs_path, bool lazy) {

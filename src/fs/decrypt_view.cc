@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <list>
@@ -24,8 +25,10 @@
 #include "src/fs/backing_io.h"
 #include "src/fs/dir_fd_cache.h"
 #include "src/fs/inode_table.h"
+#include "src/fs/parallel_blocks.h"
 #include "src/util/log.h"
 #include "src/util/open_file.h"
+#include "src/util/worker_pool.h"
 
 namespace encfsr::fs {
 namespace {
@@ -100,13 +103,15 @@ class Reporter {
 class DecryptingFile final : public OpenFile {
  public:
   DecryptingFile(util::UniqueFd fd, std::uint64_t cipher_size, const crypto::NodeId& id,
-                 const crypto::ContentCipher& cipher, const Reporter& report, Damage where)
+                 const crypto::ContentCipher& cipher, util::WorkerPool& pool,
+                 const Reporter& report, Damage where)
       : fd_(std::move(fd)),
         cipher_size_(cipher_size),
         plain_size_(crypto::plain_size_lenient(cipher_size)),
         blocks_((cipher_size + crypto::kCipherBlockSize - 1) / crypto::kCipherBlockSize),
         id_(id),
         cipher_(cipher),
+        pool_(pool),
         report_(report),
         where_(std::move(where)) {}
 
@@ -121,21 +126,35 @@ class DecryptingFile final : public OpenFile {
     if (!got) return Errno{got.error()};
     if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
     auto plain = scratch(Scratch::kPlain, sealed.size());
-    std::size_t in = 0, out = 0;
-    for (std::uint64_t i = range.first; i <= range.last; ++i) {
-      const std::size_t n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(crypto::kCipherBlockSize, sealed.size() - in));
-      if (n < crypto::kTagSize ||
-          cipher_.open(id_, i, i + 1 == blocks_, sealed.subspan(in, n),
-                       plain.subspan(out, n - crypto::kTagSize)) != crypto::Status::kOk) {
-        Damage d = where_;
-        d.kind = DamageKind::kBlock;
-        d.block = i;
-        report_(d);
-        return Errno{EIO};
+    // Block k of the request: sealed at k * kCipherBlockSize, plaintext at k * kBlockSize;
+    // only the last one may be shorter. Ranges of blocks are opened in parallel; the first
+    // block that fails is reported.
+    const std::uint64_t kNone = ~std::uint64_t{0};
+    std::atomic<std::uint64_t> first_bad{kNone};
+    const auto open_range = [&](std::size_t first, std::size_t last) {
+      for (std::size_t k = first; k < last; ++k) {
+        const std::size_t in = k * crypto::kCipherBlockSize;
+        const std::size_t n = std::min(crypto::kCipherBlockSize, sealed.size() - in);
+        const std::uint64_t i = range.first + k;
+        if (n < crypto::kTagSize ||
+            cipher_.open(id_, i, i + 1 == blocks_, sealed.subspan(in, n),
+                         plain.subspan(k * crypto::kBlockSize, n - crypto::kTagSize)) !=
+                crypto::Status::kOk) {
+          std::uint64_t seen = first_bad.load(std::memory_order_relaxed);
+          while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+          }
+          return;
+        }
       }
-      in += n;
-      out += n - crypto::kTagSize;
+    };
+    const auto request_blocks = static_cast<std::size_t>(range.last - range.first + 1);
+    if (!for_block_ranges(&pool_, request_blocks, open_range)) return Errno{EIO};
+    if (const std::uint64_t bad = first_bad.load(); bad != kNone) {
+      Damage d = where_;
+      d.kind = DamageKind::kBlock;
+      d.block = bad;
+      report_(d);
+      return Errno{EIO};
     }
     const std::size_t skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
     const std::size_t n = static_cast<std::size_t>(length);
@@ -151,6 +170,7 @@ class DecryptingFile final : public OpenFile {
   std::uint64_t blocks_;
   crypto::NodeId id_;
   const crypto::ContentCipher& cipher_;
+  util::WorkerPool& pool_;
   const Reporter& report_;
   Damage where_;
 };
@@ -169,7 +189,8 @@ class DecryptView final : public View {
         dirs_(32, std::chrono::hours(24 * 365)),
         manifest_cipher_(keys_),
         manifests_(options.manifests),
-        check_owners_(options.compare_owners) {}
+        check_owners_(options.compare_owners),
+        pool_(util::WorkerPool::usable_cpus() - 1U) {}
 
   double entry_timeout() const noexcept override { return timeout_; }
   double attr_timeout() const noexcept override { return timeout_; }
@@ -230,6 +251,9 @@ class DecryptView final : public View {
     if (!parent) return transform(*n, ino, st, (*fd)->get(), nullptr);
     return attributes(*n, *parent, ino, st, (*fd)->get(), false);
   }
+
+  // Only manifests carry xattrs.
+  bool serves_xattrs() const noexcept override { return manifests_; }
 
   Result<ExtraAttrs> extra_attrs(Ino ino) override {
     auto n = table_.find(ino);
@@ -338,8 +362,8 @@ class DecryptView final : public View {
         return Errno{EIO};
       }
     }
-    return std::unique_ptr<OpenFile>(
-        std::make_unique<DecryptingFile>(std::move(fd), size, n->id, content_, report_, where));
+    return std::unique_ptr<OpenFile>(std::make_unique<DecryptingFile>(
+        std::move(fd), size, n->id, content_, pool_, report_, where));
   }
 
  private:
@@ -519,6 +543,9 @@ class DecryptView final : public View {
   std::mutex manifest_mutex_;
   std::list<Ino> manifest_lru_;
   std::unordered_map<Ino, std::pair<ManifestPtr, std::list<Ino>::iterator>> manifest_cache_;
+  // Helps open the blocks of large reads: one thread per usable CPU besides the one serving
+  // the request.
+  util::WorkerPool pool_;
 };
 
 }  // namespace

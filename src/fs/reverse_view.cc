@@ -41,9 +41,11 @@
 #include "src/fs/long_name_index.h"
 #include "src/fs/manifest_cache.h"
 #include "src/fs/mount_guard.h"
+#include "src/fs/parallel_blocks.h"
 #include "src/fs/served_blocks.h"
 #include "src/util/log.h"
 #include "src/util/open_file.h"
+#include "src/util/worker_pool.h"
 
 namespace encfsr::fs {
 namespace {
@@ -96,12 +98,14 @@ std::uint32_t generation_of(const struct stat& st) {
 class EncryptingFile final : public OpenFile {
  public:
   EncryptingFile(util::OpenedFile file, std::uint64_t size, const crypto::NodeId& id,
-                 const crypto::ContentCipher* cipher, bool keep, InodeTable& table, Ino ino)
+                 const crypto::ContentCipher* cipher, util::WorkerPool& pool, bool keep,
+                 InodeTable& table, Ino ino)
       : fd_(std::move(file.fd)),
         opened_(file.st),
         size_(size),
         id_(id),
         cipher_(cipher),
+        pool_(pool),
         keep_(keep),
         table_(table),
         ino_(ino) {}
@@ -130,15 +134,19 @@ class EncryptingFile final : public OpenFile {
 
     const std::uint64_t cipher_begin = blocks.first * crypto::kCipherBlockSize;
     auto sealed = scratch(Scratch::kCipher, crypto::cipher_size(plain.size()));
-    std::size_t in = 0, out = 0;
-    for (std::uint64_t i = blocks.first; i <= blocks.last; ++i) {
-      const std::size_t n =
-          static_cast<std::size_t>(std::min<std::uint64_t>(crypto::kBlockSize, plain.size() - in));
-      cipher_->seal(id_, i, i + 1 == count, plain.subspan(in, n),
-                    sealed.subspan(out, n + crypto::kTagSize));
-      in += n;
-      out += n + crypto::kTagSize;
-    }
+    // Block k of the request: plaintext at k * kBlockSize, sealed at k * kCipherBlockSize;
+    // only the last one may be shorter. Ranges of blocks are sealed in parallel.
+    const auto seal_range = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t k = begin; k < end; ++k) {
+        const std::size_t in = k * crypto::kBlockSize;
+        const std::size_t n = std::min(crypto::kBlockSize, plain.size() - in);
+        const std::uint64_t i = blocks.first + k;
+        cipher_->seal(id_, i, i + 1 == count, plain.subspan(in, n),
+                      sealed.subspan(k * crypto::kCipherBlockSize, n + crypto::kTagSize));
+      }
+    };
+    const auto request_blocks = static_cast<std::size_t>(blocks.last - blocks.first + 1);
+    if (!for_block_ranges(&pool_, request_blocks, seal_range)) return Errno{EIO};
     const std::size_t skip = static_cast<std::size_t>(offset - cipher_begin);
     const std::size_t n = static_cast<std::size_t>(length);
     if (!served_.reconcile(blocks.first, sealed, skip, skip + n, [this] { return changed(); })) {
@@ -166,6 +174,7 @@ class EncryptingFile final : public OpenFile {
   std::uint64_t size_;
   crypto::NodeId id_;
   const crypto::ContentCipher* cipher_;
+  util::WorkerPool& pool_;
   bool keep_;
   InodeTable& table_;
   Ino ino_;
@@ -236,7 +245,8 @@ class ReverseView final : public View {
         guard_(options.mountpoint),
         manifests_(config.manifests && !options.plain),
         snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes),
-        long_names_(kLongNameIndexNames) {
+        long_names_(kLongNameIndexNames),
+        pool_(options.plain ? 0U : util::WorkerPool::usable_cpus() - 1U) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
     manifest_ = std::make_unique<crypto::ManifestCipher>(*keys_);
@@ -380,8 +390,8 @@ class ReverseView final : public View {
     if (!file) return Errno{file.error() == ELOOP ? ENOENT : file.error()};
     const InodeTable::OpenPlan plan = table_.note_open(ino, file->st);
     return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
-        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), plan.keep_cache,
-        table_, ino));
+        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), pool_,
+        plan.keep_cache, table_, ino));
   }
 
  private:
@@ -784,6 +794,9 @@ class ReverseView final : public View {
   std::unique_ptr<crypto::ManifestCipher> manifest_;
   ManifestCache snapshots_;
   LongNameIndex long_names_;
+  // Helps seal the blocks of large reads: one thread per usable CPU besides the one serving
+  // the request (none with --plain).
+  util::WorkerPool pool_;
 };
 
 }  // namespace

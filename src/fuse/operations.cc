@@ -342,7 +342,9 @@ void op_statfs(fuse_req_t req, fuse_ino_t ino) {
 }
 
 // Xattrs are what the view knows of an entry (the decrypt view: its manifest's); a reply with
-// size 0 asks for the length, a buffer too small is ERANGE.
+// size 0 asks for the length, a buffer too small is ERANGE. A view that serves none answers
+// ENOSYS: the kernel then fails every later getxattr / listxattr of the mount with EOPNOTSUPP
+// itself, without asking (View::serves_xattrs).
 void reply_xattr_bytes(fuse_req_t req, const char* op, fuse_ino_t ino, const std::string& bytes,
                        size_t size) {
   if (size == 0) {
@@ -358,6 +360,7 @@ void reply_xattr_bytes(fuse_req_t req, const char* op, fuse_ino_t ino, const std
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   guarded(req, "getxattr", ino, [&] {
+    if (!context(req).view.serves_xattrs()) return reply_error(req, "getxattr", ino, ENOSYS);
     auto extra = context(req).view.extra_attrs(ino);
     if (!extra) return reply_error(req, "getxattr", ino, extra.error());
     for (const crypto::Xattr& x : extra->xattrs) {
@@ -369,6 +372,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   guarded(req, "listxattr", ino, [&] {
+    if (!context(req).view.serves_xattrs()) return reply_error(req, "listxattr", ino, ENOSYS);
     auto extra = context(req).view.extra_attrs(ino);
     if (!extra) return reply_error(req, "listxattr", ino, extra.error());
     std::string names;

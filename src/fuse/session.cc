@@ -1,18 +1,32 @@
 // src/fuse/session.cc — RAII over libfuse's arguments, session, signal handlers and mount,
 // and the multithreaded loop (clone_fd on). libfuse's own messages are routed to util::log;
 // the last error it printed while setting up becomes part of the SessionError.
+//
+// Readahead: the kernel reads ahead on a FUSE mount as far as its bdi's read_ahead_kb (128 KiB
+// by default), whatever max_readahead the init reply allows, so sequential reads would come
+// as 128 KiB requests. Right after mounting, the session raises read_ahead_kb to kMaxRequest
+// (only root may; for a user's mount, root can do it by hand: `echo 1024 >
+// /sys/class/bdi/MAJOR:MINOR/read_ahead_kb`, MAJOR:MINOR from `mountpoint -d MNT`). The bdi is
+// named by the mount's device number, taken from /proc/self/mountinfo: a stat() of the
+// mountpoint would wait for a loop that is not running yet.
 #define FUSE_USE_VERSION 312
 #include "src/fuse/session.h"
 
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "src/util/log.h"
+#include "src/util/mountinfo.h"
+#include "src/util/unique_fd.h"
 
 namespace encfsr::fuse {
 namespace {
@@ -56,6 +70,29 @@ std::string with_cause(std::string what) {
   const std::string cause = take_last_error();
   if (!cause.empty()) what += ": " + cause;
   return what;
+}
+
+// Sets the read_ahead_kb of the FUSE mount on `mountpoint` to the largest request. Failing is
+// not an error: the mount works, only sequential reads come in smaller requests.
+void raise_readahead(const std::string& mountpoint) {
+  const std::optional<util::MountEntry> mount =
+      util::find_fuse_mount(util::read_mountinfo(), mountpoint);
+  if (!mount) {
+    util::log::info("readahead left at the kernel's default: the mount on " + mountpoint +
+                    " is not in /proc/self/mountinfo");
+    return;
+  }
+  const std::string path = "/sys/class/bdi/" + std::to_string(mount->major) + ":" +
+                           std::to_string(mount->minor) + "/read_ahead_kb";
+  const std::string value = std::to_string(kMaxRequest / 1024) + "\n";
+  const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    const int err = errno;
+    util::log::info("readahead left at the kernel's default: cannot write " + path + ": " +
+                    std::strerror(err) + " (only root can raise it)");
+    return;
+  }
+  util::log::debug("readahead: " + path + " set to " + std::to_string(kMaxRequest / 1024));
 }
 
 }  // namespace
@@ -116,6 +153,7 @@ Session::Session(FsContext& context, const std::string& mountpoint, const Sessio
     throw SessionError(with_cause("cannot mount on " + mountpoint));
   }
   impl_->mounted = true;
+  raise_readahead(mountpoint);
 }
 
 Session::~Session() = default;

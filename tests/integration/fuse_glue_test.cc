@@ -332,10 +332,15 @@ TEST_F(FuseGlueTest, EveryWriteIsEROFS) {
 }
 
 TEST_F(FuseGlueTest, XattrsAndStatfs) {
+  // The fake view serves no xattrs: the glue answers ENOSYS, which the kernel reports as
+  // EOPNOTSUPP, then and for every later call without asking again.
   char value[16];
-  EXPECT_EQ(::getxattr(path("hello.txt").c_str(), "user.x", value, sizeof value), -1);
-  EXPECT_EQ(errno, ENODATA);
-  EXPECT_EQ(::listxattr(path("hello.txt").c_str(), nullptr, 0), 0);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(::getxattr(path("hello.txt").c_str(), "user.x", value, sizeof value), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
+    EXPECT_EQ(::listxattr(path("hello.txt").c_str(), nullptr, 0), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
+  }
   struct statvfs st {};
   ASSERT_EQ(::statvfs(mountpoint_.c_str(), &st), 0);
   EXPECT_EQ(st.f_namemax, 255u);

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""tests/integration/perf_test.py — the performance settings of a mount (issue 10), checked for
+what they are, never timed.
+
+- ReadaheadTest: as root, the daemon raises its mount's read_ahead_kb (its bdi, named by the
+  device number in /proc/self/mountinfo) to 1024 KiB, the largest request: for the reverse
+  view (in front and as a daemon), --plain and --decrypt.
+- XattrTest: the reverse view (and --plain) answers getxattr / listxattr with ENOSYS, so the
+  kernel stops asking for the whole mount and says EOPNOTSUPP ("no xattrs on this filesystem",
+  as on vfat) itself: `getfattr -d -m -` of an entry lists nothing and reports just that, the
+  daemon is asked at most once per call kind however many entries are read, and the backup
+  tools' copies (rsync -aX, cp -a) stay silent; the decrypt view of a copy still serves the
+  xattrs its manifests carry.
+- MemoryTest: unlocking a key file (Argon2id, here 128 MiB) runs in a short-lived child, so the
+  daemon's peak memory (VmHWM) stays far below the key derivation's; a wrong password is still
+  named, with exit code 5.
+
+The binary: ENCFSR_BIN or argv[1]; then the class to run (all without). FUSE or getfattr
+unusable: skipped with the reason, or FAILED under CI=true; ReadaheadTest is skipped unless root.
+"""
+
+import errno
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mountlib  # noqa: E402
+from mountlib import Mount, Setup, encfsr_bin, in_ci, is_mounted, require_fuse  # noqa: E402
+
+READ_AHEAD_KB = 1024  # kMaxRequest of src/fuse/operations.h, in KiB
+
+
+def skip_or_fail(reason):
+    if in_ci():
+        raise AssertionError("CI=true but " + reason)
+    raise unittest.SkipTest(reason)
+
+
+def bdi_read_ahead_kb(mnt):
+    """read_ahead_kb of the bdi of the FUSE mount at mnt, found through mountinfo (a stat of
+    the mountpoint would do too once the mount answers; this does not depend on it)."""
+    target = os.path.realpath(mnt)
+    found = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            fstype = fields[fields.index("-") + 1]
+            if mp == target and fstype.startswith("fuse"):
+                found = fields[2]
+    if found is None:
+        raise AssertionError("%s is not a FUSE mount in mountinfo" % mnt)
+    with open("/sys/class/bdi/%s/read_ahead_kb" % found) as f:
+        return int(f.read())
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.setup = Setup(prefix="encfsr-perf-")
+        cls.source = cls.setup.mkdir("source")
+        os.makedirs(os.path.join(cls.source, "sub"))
+        with open(os.path.join(cls.source, "big.bin"), "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024 + 5))
+        with open(os.path.join(cls.source, "sub", "small.txt"), "w") as f:
+            f.write("small\n")
+        os.setxattr(os.path.join(cls.source, "sub", "small.txt"), "user.note", b"kept")
+        cls.config = cls.setup.config([{"name": "data", "path": cls.source}], name="perf.yaml")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.setup.cleanup()
+
+    @classmethod
+    def copy_of_view(cls):
+        """A ciphertext copy of the reverse view (cp -a), made once per class, for --decrypt."""
+        copy = cls.setup.path("copy")
+        if not os.path.isdir(copy):
+            with Mount(cls.config, cls.setup.mountpoint()) as m:
+                mountlib.run(["cp", "-a", m.path, copy], timeout=120)
+        return copy
+
+
+class ReadaheadTest(Base):
+    def setUp(self):
+        require_fuse()
+        if os.geteuid() != 0:  # as manifest_test.py: skipped, even under CI=true
+            raise unittest.SkipTest("only root can write a bdi's read_ahead_kb")
+
+    def test_reverse_view_in_front(self):
+        with Mount(self.config, self.setup.mountpoint()) as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+
+    def test_plain_view(self):
+        with Mount(self.config, self.setup.mountpoint(), mode="plain") as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+
+    def test_reverse_view_as_daemon(self):
+        mnt = self.setup.mountpoint()
+        try:
+            mountlib.run([encfsr_bin(), "mount", str(self.config), mnt], timeout=60)
+            self.assertTrue(is_mounted(mnt))
+            self.assertEqual(bdi_read_ahead_kb(mnt), READ_AHEAD_KB)
+        finally:
+            if is_mounted(mnt):
+                subprocess.run([encfsr_bin(), "umount", mnt], timeout=30,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def test_decrypt_view(self):
+        copy = self.copy_of_view()
+        with Mount(copy, self.setup.mountpoint(), mode="decrypt",
+                   key_options=["--password-file", self.setup.password_file]) as m:
+            self.assertEqual(bdi_read_ahead_kb(m.path), READ_AHEAD_KB)
+            with open(os.path.join(m.path, "data", "big.bin"), "rb") as f:
+                got = f.read()
+            with open(os.path.join(self.source, "big.bin"), "rb") as f:
+                self.assertEqual(got, f.read())
+
+
+class XattrTest(Base):
+    def setUp(self):
+        require_fuse()
+        if shutil.which("getfattr") is None:
+            skip_or_fail("getfattr (package attr) is not installed")
+
+    def getfattr(self, *args):
+        return subprocess.run(["getfattr", "--absolute-names"] + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=60)
+
+    def xattr_calls(self, log):
+        return [line for line in log.splitlines()
+                if re.search(r"\b(get|list)xattr ino=", line)]
+
+    def assert_no_xattrs_and_asked_once(self, mode):
+        unsupported = os.strerror(errno.EOPNOTSUPP)
+        with Mount(self.config, self.setup.mountpoint(), mode=mode, extra=["--debug"]) as m:
+            entries = [os.path.join(d, n) for d, dirs, files in os.walk(m.path)
+                       for n in dirs + files]
+            self.assertGreaterEqual(len(entries), 4)
+            for path in entries + entries:
+                proc = self.getfattr("-d", "-m", "-", path)
+                self.assertEqual(proc.stdout, "")
+                self.assertEqual(proc.stderr, "getfattr: %s: %s\n" % (path, unsupported))
+                for call in (lambda: os.listxattr(path, follow_symlinks=False),
+                             lambda: os.getxattr(path, "user.note", follow_symlinks=False)):
+                    with self.assertRaises(OSError) as caught:
+                        call()
+                    self.assertEqual(caught.exception.errno, errno.EOPNOTSUPP)
+            # Tools that copy xattrs take EOPNOTSUPP for "none here", silently.
+            copy = self.setup.path("xattr-copy-" + mode)
+            proc = mountlib.run(["cp", "-a", m.path, copy + "-cp"], check=False)
+            self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+            if shutil.which("rsync"):
+                proc = mountlib.run(["rsync", "-aX", m.path + "/", copy + "-rsync/"], check=False)
+                self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+            calls = self.xattr_calls(m.stderr_text())
+        self.assertTrue(all("errno=38" in line for line in calls), calls)
+        self.assertLessEqual(len([c for c in calls if "listxattr" in c]), 1, calls)
+        self.assertLessEqual(len([c for c in calls if " getxattr" in c]), 1, calls)
+
+    def test_reverse_view_has_none_and_is_asked_once(self):
+        self.assert_no_xattrs_and_asked_once("reverse")
+
+    def test_plain_view_has_none_and_is_asked_once(self):
+        self.assert_no_xattrs_and_asked_once("plain")
+
+    def test_decrypt_view_serves_the_manifests_xattrs(self):
+        copy = self.copy_of_view()
+        with Mount(copy, self.setup.mountpoint(), mode="decrypt",
+                   key_options=["--password-file", self.setup.password_file]) as m:
+            small = os.path.join(m.path, "data", "sub", "small.txt")
+            self.assertEqual(os.getxattr(small, "user.note"), b"kept")
+            proc = self.getfattr("-d", "-m", "-", small)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn('user.note="kept"', proc.stdout)
+            with self.assertRaises(OSError) as caught:
+                os.getxattr(small, "user.absent")
+            self.assertEqual(caught.exception.errno, errno.ENODATA)
+
+
+class MemoryTest(Base):
+    """Argon2id's memory (here 128 MiB) is spent in a short-lived child, never in the daemon."""
+
+    KDF_MIB = 128
+
+    def setUp(self):
+        require_fuse()
+
+    def vm_hwm_kib(self, pid):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM for pid %d" % pid)
+
+    def test_unlocking_does_not_count_in_the_daemon(self):
+        key = self.setup.path("costly.key")
+        mountlib.run([encfsr_bin(), "init", "--key", key, "--password-file",
+                      self.setup.password_file, "--kdf-ops", "1", "--kdf-mem-mib",
+                      str(self.KDF_MIB), "--quiet"])
+        config = mountlib.write_config(self.setup.path("costly.yaml"), key,
+                                       self.setup.password_file,
+                                       [{"name": "data", "path": self.source}])
+        with Mount(config, self.setup.mountpoint()) as m:
+            for d, _, files in os.walk(m.path):
+                for name in files:
+                    with open(os.path.join(d, name), "rb") as f:
+                        f.read()
+            hwm = self.vm_hwm_kib(m.pid)
+        self.assertLess(hwm, self.KDF_MIB * 1024 // 2, "VmHWM %d KiB" % hwm)
+
+    def test_a_wrong_password_is_still_named(self):
+        wrong = mountlib.write_password_file(self.setup.path("wrong-password"), "not it")
+        config = mountlib.write_config(self.setup.path("wrong.yaml"), self.setup.key, wrong,
+                                       [{"name": "data", "path": self.source}])
+        proc = mountlib.run([encfsr_bin(), "mount", "-f", config, self.setup.mountpoint()],
+                            check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn(b"wrong password for key file " + self.setup.key.encode(), proc.stderr)
+
+
+if __name__ == "__main__":
+    mountlib.take_bin_from_argv()
+    if not mountlib._BIN and os.environ.get("ENCFSR_BIN"):
+        mountlib.set_bin(os.environ["ENCFSR_BIN"])
+    unittest.main(verbosity=2)
