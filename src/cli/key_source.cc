@@ -29,6 +29,7 @@
 #include "src/cli/cli_error.h"
 #include "src/util/exit_codes.h"
 #include "src/util/unique_fd.h"
+#include "src/util/write_all.h"
 
 namespace encfsr::cli {
 namespace {
@@ -259,20 +260,6 @@ crypto::SecureBuffer password_from_prompt(const char* prompt, bool confirm) {
   return first;
 }
 
-// Writes all of `size` bytes (a pipe; EINTR retried). False on an error.
-bool write_bytes(int fd, const std::uint8_t* data, std::size_t size) noexcept {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 // The child's reply: one status byte, then the master key when the status is kOk.
 constexpr std::size_t kReplyBytes = 1 + crypto::kMasterKeyBytes;
 
@@ -291,7 +278,7 @@ constexpr std::size_t kReplyBytes = 1 + crypto::kMasterKeyBytes;
     reply[0] = static_cast<std::uint8_t>(crypto::Status::kInternal);
   }
   const std::size_t size = reply[0] == 0 ? kReplyBytes : 1;
-  const bool written = write_bytes(reply_fd, reply, size);
+  const bool written = util::write_all(reply_fd, reply, size) == 0;
   sodium_memzero(reply, sizeof reply);
   ::_exit(written ? 0 : 1);
 }

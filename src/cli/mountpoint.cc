@@ -21,6 +21,7 @@
 #include "src/util/log.h"
 #include "src/util/mountinfo.h"
 #include "src/util/unique_fd.h"
+#include "src/util/write_all.h"
 
 namespace encfsr::cli {
 namespace {
@@ -28,20 +29,6 @@ namespace {
 namespace stdfs = std::filesystem;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // Runs argv[0] from PATH and waits; returns its exit status or -1 if it could not run.
 int run_program(const std::vector<std::string>& args) {
@@ -174,8 +161,8 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
   auto fail = [&](int code, const std::string& message) -> int {
     if (ready_fd < 0) throw CliError(code, message);
     const char byte = static_cast<char>(code);
-    write_all(ready_fd, &byte, 1);
-    write_all(ready_fd, message.data(), message.size());
+    util::write_all(ready_fd, &byte, 1);
+    util::write_all(ready_fd, message.data(), message.size());
     ::close(ready_fd);
     return code;
   };
@@ -203,7 +190,7 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
 
   if (ready_fd >= 0) {
     const char ok = 0;
-    write_all(ready_fd, &ok, 1);
+    util::write_all(ready_fd, &ok, 1);
     ::close(ready_fd);
   }
   if (options.daemon) {
@@ -218,7 +205,7 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
   if (options.stats_fd >= 0) {
     const std::string line = std::to_string(context.lookups.load()) + " " +
                              std::to_string(context.bytes_read.load()) + "\n";
-    write_all(options.stats_fd, line.data(), line.size());
+    util::write_all(options.stats_fd, line.data(), line.size());
     ::close(options.stats_fd);
   }
   if (result != 0) {

@@ -30,25 +30,13 @@
 #include "src/fs/decrypt_view.h"
 #include "src/util/exit_codes.h"
 #include "src/util/unique_fd.h"
+#include "src/util/write_all.h"
 
 namespace encfsr::cli {
 namespace {
 
 constexpr std::size_t kChunkSize = 1024 * 1024;
 constexpr std::string_view kSalvageSuffix = ".damaged";
-
-// Writes all of data to fd; 0 or an errno.
-int write_all(int fd, std::span<const std::uint8_t> data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data = data.subspan(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
 
 class Restorer : public TreeVisitor {
  public:
@@ -120,7 +108,7 @@ class Restorer : public TreeVisitor {
     }
     const ReadOutcome outcome = read_file(view_, node, buffer_, report_, !options_.salvage,
                                           [&](std::span<const std::uint8_t> data) {
-                                            const int err = write_all(out.get(), data);
+                                            const int err = util::write_all(out.get(), data);
                                             progress_bytes_ += data.size();
                                             progress_.update(entries_done, progress_bytes_);
                                             return err;

@@ -9,23 +9,9 @@
 #include <string>
 
 #include "src/util/unique_fd.h"
+#include "src/util/write_all.h"
 
 namespace encfsr::util {
-namespace {
-
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
-}  // namespace
 
 int write_file_atomically(const std::filesystem::path& path, std::string_view contents, mode_t mode,
                           bool no_replace) {

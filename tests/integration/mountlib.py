@@ -230,18 +230,29 @@ def is_mounted(path):
     return _resolved(path) in mounts()
 
 
-def fuse_connection(path):
-    """The FUSE connection number (fusectl) of the mount at path, from mountinfo, or None."""
+def fuse_device(path):
+    """The device number "MAJOR:MINOR" of the FUSE mount at path (the last one mounted there),
+    from mountinfo (no stat of the mountpoint, which would wait on a daemon that hangs), or
+    None."""
     target = _resolved(path)
+    found = None
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
             mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
             fstype = fields[fields.index("-") + 1]
             if mp == target and fstype.startswith("fuse"):
-                major, minor = fields[2].split(":")
-                return int(minor) if major == "0" else None
-    return None
+                found = fields[2]
+    return found
+
+
+def fuse_connection(path):
+    """The FUSE connection number (fusectl) of the mount at path, from mountinfo, or None."""
+    device = fuse_device(path)
+    if device is None:
+        return None
+    major, minor = device.split(":")
+    return int(minor) if major == "0" else None
 
 
 def abort_fuse_connection(conn):

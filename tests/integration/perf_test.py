@@ -41,20 +41,11 @@ def skip_or_fail(reason):
 
 
 def bdi_read_ahead_kb(mnt):
-    """read_ahead_kb of the bdi of the FUSE mount at mnt, found through mountinfo (a stat of
-    the mountpoint would do too once the mount answers; this does not depend on it)."""
-    target = os.path.realpath(mnt)
-    found = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-            fstype = fields[fields.index("-") + 1]
-            if mp == target and fstype.startswith("fuse"):
-                found = fields[2]
-    if found is None:
+    """read_ahead_kb of the bdi of the FUSE mount at mnt."""
+    device = mountlib.fuse_device(mnt)
+    if device is None:
         raise AssertionError("%s is not a FUSE mount in mountinfo" % mnt)
-    with open("/sys/class/bdi/%s/read_ahead_kb" % found) as f:
+    with open("/sys/class/bdi/%s/read_ahead_kb" % device) as f:
         return int(f.read())
 
 
