@@ -80,10 +80,16 @@ constexpr std::string_view kNameSymbols =
 constexpr unsigned kNameEscape = 63;
 static_assert(kNameSymbols.size() == kNameEscape);
 
-int symbol_code(char c) {
-  const std::size_t at = kNameSymbols.find(c);
-  return at == std::string_view::npos ? -1 : static_cast<int>(at);
-}
+// code + 1 of each byte value, 0 for a byte that is not in kNameSymbols.
+constexpr std::array<std::uint8_t, 256> kSymbolCodes = [] {
+  std::array<std::uint8_t, 256> codes{};
+  for (std::size_t i = 0; i < kNameSymbols.size(); ++i) {
+    codes[static_cast<std::uint8_t>(kNameSymbols[i])] = static_cast<std::uint8_t>(i + 1);
+  }
+  return codes;
+}();
+
+int symbol_code(char c) { return kSymbolCodes[static_cast<std::uint8_t>(c)] - 1; }
 
 std::size_t packed_bits(std::string_view name) {
   std::size_t bits = 0;
