@@ -116,6 +116,26 @@ class FsModel : public ::testing::Test {
     return out;
   }
 
+  // The inode of the file in the source's directory whose view size is `size`, 0 if none.
+  // The root holds the source's directory and encfsr.key.
+  static Ino file_of_size(View& view, std::uint64_t size) {
+    Ino data = 0;
+    if (auto root = view.list(kRootIno)) {
+      for (const DirEntry& e : *root) {
+        if (e.type != S_IFDIR) continue;
+        if (auto dir = view.lookup(kRootIno, e.name)) data = dir->ino;
+      }
+    }
+    if (data == 0) return 0;
+    auto entries = view.list(data);
+    if (!entries) return 0;
+    for (const DirEntry& e : *entries) {
+      auto entry = view.lookup(data, e.name);
+      if (entry && static_cast<std::uint64_t>(entry->attr.st_size) == size) return entry->ino;
+    }
+    return 0;
+  }
+
   TempDir plain_, copy_, restored_;
   config::Config config_;
   std::unique_ptr<crypto::MasterKey> master_;
@@ -292,26 +312,9 @@ TEST_F(FsModel, TiersAreMergedFirstWins) {
 
 TEST_F(FsModel, ConcurrentReadersGetTheSameBytes) {
   auto view = reverse();
-  auto root = view->list(kRootIno);
-  ASSERT_TRUE(root.ok());
-  // The root holds the source's directory and encfsr.key, sorted by (encrypted) name.
-  auto dir =
-      std::find_if(root->begin(), root->end(), [](const DirEntry& e) { return e.type == S_IFDIR; });
-  ASSERT_NE(dir, root->end());
-  auto data = view->lookup(kRootIno, dir->name);
-  ASSERT_TRUE(data.ok());
-  std::string name;
-  auto entries = view->list(data->ino);
-  ASSERT_TRUE(entries.ok());
-  for (auto& e : *entries) {
-    auto ent = view->lookup(data->ino, e.name);
-    if (ent.ok() && ent->attr.st_size == static_cast<off_t>(crypto::cipher_size(100001))) {
-      name = e.name;
-    }
-  }
-  ASSERT_FALSE(name.empty());
-  auto file = view->lookup(data->ino, name);
-  auto open = view->open(file->ino);
+  const Ino file = file_of_size(*view, crypto::cipher_size(100001));
+  ASSERT_NE(file, 0u);
+  auto open = view->open(file);
   ASSERT_TRUE(open.ok());
   const std::size_t size = crypto::cipher_size(100001);
   std::vector<std::uint8_t> reference(size);
@@ -338,29 +341,14 @@ TEST_F(FsModel, LargeRequestsGiveTheBytesOfSmallOnes) {
   const std::size_t plain_size = (std::size_t{2} << 20) + 12345;
   write_file(plain_.path() / "big", random_bytes(plain_size, 77));
   auto view = reverse();
-  auto root = view->list(kRootIno);
-  ASSERT_TRUE(root.ok());
-  auto dir =
-      std::find_if(root->begin(), root->end(), [](const DirEntry& e) { return e.type == S_IFDIR; });
-  ASSERT_NE(dir, root->end());
-  auto data = view->lookup(kRootIno, dir->name);
-  ASSERT_TRUE(data.ok());
   const auto size = static_cast<std::size_t>(crypto::cipher_size(plain_size));
-  std::string name;
-  auto entries = view->list(data->ino);
-  ASSERT_TRUE(entries.ok());
-  for (auto& e : *entries) {
-    auto ent = view->lookup(data->ino, e.name);
-    if (ent.ok() && ent->attr.st_size == static_cast<off_t>(size)) name = e.name;
-  }
-  ASSERT_FALSE(name.empty());
-  auto file = view->lookup(data->ino, name);
-  ASSERT_TRUE(file.ok());
+  const Ino file = file_of_size(*view, size);
+  ASSERT_NE(file, 0u);
 
   // Reference: one block at a time, from its own open.
   std::vector<std::uint8_t> reference(size);
   {
-    auto open = view->open(file->ino);
+    auto open = view->open(file);
     ASSERT_TRUE(open.ok());
     for (std::size_t off = 0; off < size; off += crypto::kCipherBlockSize) {
       auto n =
@@ -369,7 +357,7 @@ TEST_F(FsModel, LargeRequestsGiveTheBytesOfSmallOnes) {
       ASSERT_TRUE(n.ok());
     }
   }
-  auto open = view->open(file->ino);
+  auto open = view->open(file);
   ASSERT_TRUE(open.ok());
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;
@@ -389,7 +377,7 @@ TEST_F(FsModel, LargeRequestsGiveTheBytesOfSmallOnes) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(mismatches.load(), 0);
-  view->forget(file->ino, 3);
+  view->forget(file, 3);
 
   // The decrypt view opens large requests in parallel too, and reports the first bad block.
   materialize(*view, kRootIno, copy_.path());
