@@ -185,7 +185,7 @@ class DecryptView final : public View {
         timeout_(options.timeout),
         lenient_sizes_(options.lenient_sizes),
         report_(std::move(options.on_damage)),
-        table_(crypto::root_id(keys_)),
+        table_(crypto::root_id(keys_), ExtraKind::kJoinedPath),
         dirs_(32, std::chrono::hours(24 * 365)),
         manifest_cipher_(keys_),
         manifests_(options.manifests),

@@ -1,13 +1,19 @@
 // src/fs/inode_table.h — the inodes the kernel (or an offline walk) has looked up.
 //
-// One entry per looked-up inode: its parent, where it lives in the backing tree (a relative
-// path, never an open fd) and its lookup count. Inode numbers come from node IDs, so they are
-// the same at every mount. Thread-safe; callers get copies.
+// One entry per looked-up inode: its parent, its name in the backing tree (never an open fd)
+// and its lookup count. Inode numbers come from node IDs, so they are the same at every mount.
+// Thread-safe; callers get copies of whole Nodes.
+//
+// Memory: a walk of a million-entry tree leaves a million inodes looked up, so an entry keeps
+// only its own name and rebuilds the paths (Node::rel, and a joined Node::extra) from its
+// parents' names when asked; an entry outlives its lookups while children refer to it. Open
+// files' state lives apart, and a file's last opened version is kept as a 64-bit digest.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,13 +46,22 @@ struct Node {
   std::string extra;         // reverse: side file contents; decrypt: plaintext path in the view
 };
 
+// What Node::extra of a backed node holds: kept as given (reverse view: nothing, or a side
+// file's contents), or a path whose last component is the node's own (decrypt view: the
+// plaintext path), rebuilt from the parents' as Node::rel is.
+enum class ExtraKind : std::uint8_t { kOpaque, kJoinedPath };
+
 class InodeTable {
  public:
   // A table holding the view's root (inode kRootIno, never forgotten) with ID `root_id`.
-  explicit InodeTable(const crypto::NodeId& root_id);
+  explicit InodeTable(const crypto::NodeId& root_id, ExtraKind extra = ExtraKind::kOpaque);
+  ~InodeTable();
+  InodeTable(const InodeTable&) = delete;
+  InodeTable& operator=(const InodeTable&) = delete;
 
   // Adds one lookup of `node` (inserted if new) and returns its inode number, or nullopt when
-  // another node already holds the number (a 64-bit collision: the caller answers EIO).
+  // another node already holds the number (a 64-bit collision: the caller answers EIO) or a
+  // backed node's parent is not in the table (ESTALE's case: the caller answers EIO too).
   std::optional<Ino> ref(const Node& node);
   void forget(Ino ino, std::uint64_t count) noexcept;
   std::optional<Node> get(Ino ino) const;
@@ -71,26 +86,35 @@ class InodeTable {
   std::size_t size() const;
 
  private:
-  // The identity of a backing file's contents, as far as stat can tell.
-  struct Version {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;
-    std::int64_t ctime_ns = 0;
-    std::uint64_t seal_size = 0;
-    bool operator==(const Version&) const = default;
-  };
+  // 64 bytes, plus one allocation for the names.
   struct Slot {
-    Node node;
-    std::uint64_t lookups = 0;
-    std::optional<std::uint64_t> reported_size;
-    std::uint32_t open_files = 0;
-    std::uint64_t open_seal_size = 0;
-    std::optional<Version> last_open;
+    Ino parent = 0;
+    crypto::NodeId id{};
+    std::uint64_t reported_size = kNoSize;
+    std::uint64_t last_open = 0;  // digest of what the last open saw (see note_open), 0 = none
+    // [name length: 1 byte][extra length: 2 bytes LE][name][extra]; null when both are empty.
+    std::unique_ptr<char[]> names;
+    std::uint32_t lookups = 0;   // saturates: a slot counted 2^32-1 times is never forgotten
+    std::uint32_t children = 0;  // slots whose parent this is
+    std::uint16_t source = 0;
+    std::uint16_t tier = 0;
+    NodeKind kind = NodeKind::kBacked;
+    std::uint8_t type = 0;  // mode_t type >> 12
   };
+  static constexpr std::uint64_t kNoSize = ~std::uint64_t{0};
+  struct OpenState {
+    std::uint32_t files = 0;
+    std::uint64_t seal_size = 0;
+  };
+  // The node of `slot`, its paths rebuilt from its parents' names (mutex_ held).
+  Node node_of(const Slot& slot) const;
+  // Removes `ino`'s slot, then each parent left without lookups or children (mutex_ held).
+  void erase_chain(Ino ino) noexcept;
+
+  ExtraKind extra_kind_;
   mutable std::mutex mutex_;
   std::unordered_map<Ino, Slot> slots_;
+  std::unordered_map<Ino, OpenState> open_;  // inodes with open files only
 };
 
 }  // namespace encfsr::fs
