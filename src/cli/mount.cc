@@ -33,6 +33,7 @@
 #include "src/cli/reverse_setup.h"
 #include "src/fs/decrypt_view.h"
 #include "src/fs/reverse_view.h"
+#include "src/fuse/session.h"
 #include "src/util/exit_codes.h"
 #include "src/util/log.h"
 #include "src/util/unique_fd.h"
@@ -59,6 +60,7 @@ struct FuseOptionSet {
   bool nonempty = false;  // mount over a non-empty directory
   std::optional<double> entry_timeout;
   std::optional<double> attr_timeout;
+  std::optional<std::size_t> max_inodes;
 };
 
 double parse_seconds(const std::string& option, const std::string& value) {
@@ -71,12 +73,27 @@ double parse_seconds(const std::string& option, const std::string& value) {
   throw CliError(util::kExitUsage, "-o " + option + ": expected seconds, got '" + value + "'");
 }
 
+std::size_t parse_count(const std::string& option, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const unsigned long long count = std::stoull(value, &used);
+    if (used == value.size() && !value.empty() && value[0] != '-' && count >= 1 &&
+        count <= (1ULL << 32)) {
+      return static_cast<std::size_t>(count);
+    }
+  } catch (const std::exception&) {
+  }
+  throw CliError(util::kExitUsage,
+                 "-o " + option + ": expected a count from 1 to 4294967296, got '" + value + "'");
+}
+
 // Splits and validates -o. Passed to libfuse: allow_other, default_permissions, fsname=,
 // noexec, noatime (ro, nosuid, nodev are always set). Accepted and ignored (fstab / mount(8)
 // noise): rw (the view is read-only all the same), dev, suid, exec, atime, relatime, defaults,
 // auto, noauto, user, nouser, users, _netdev, nofail, x-* and comment=. nonempty allows a
 // non-empty mountpoint (checked here: libfuse 3 has no such option). entry_timeout= /
-// attr_timeout= set the kernel cache timeouts.
+// attr_timeout= set the kernel cache timeouts; max_inodes= the inodes remembered before the
+// least recently used are dropped from the kernel's cache (fuse::SessionOptions).
 FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
   static const char* const kPassed[] = {
       "allow_other", "default_permissions", "ro", "nosuid", "nodev", "noexec", "noatime"};
@@ -115,6 +132,9 @@ FuseOptionSet parse_fuse_options(const std::vector<std::string>& lists) {
         known = true;
       } else if (key == "attr_timeout") {
         set.attr_timeout = parse_seconds(key, value);
+        known = true;
+      } else if (key == "max_inodes") {
+        set.max_inodes = parse_count(key, value);
         known = true;
       }
       // Userspace-only options of fstab (x-systemd.*, x-gvfs-*, comment=).
@@ -175,6 +195,7 @@ int run_mount(MountArgs& args) {
   serve_options.fuse_options = fuse_options.fuse;
   serve_options.entry_timeout = fuse_options.entry_timeout;
   serve_options.attr_timeout = fuse_options.attr_timeout;
+  serve_options.max_inodes = fuse_options.max_inodes;
 
   // Exactly one of these is set up; the factory below runs in the serving process.
   std::optional<ReverseSetup> reverse;
@@ -267,10 +288,13 @@ CommandRunner add_mount(CLI::App& app) {
   command
       ->add_option("-o", args->options,
                    "mount options, comma-separated: allow_other, default_permissions, "
-                   "fsname=NAME, entry_timeout=S, attr_timeout=S, noexec, noatime, nonempty "
-                   "(mount over a non-empty directory, hiding its contents); fstab's rw, ro, "
-                   "dev, suid, noauto, nofail, _netdev, user, defaults, x-* are accepted and "
-                   "ignored (the view is always ro, nosuid, nodev)")
+                   "fsname=NAME, entry_timeout=S, attr_timeout=S, max_inodes=N (entries remembered "
+                   "before the least recently used are dropped from the kernel's cache; default " +
+                       std::to_string(fuse::kDefaultMaxInodes) +
+                       "), noexec, noatime, nonempty "
+                       "(mount over a non-empty directory, hiding its contents); fstab's rw, ro, "
+                       "dev, suid, noauto, nofail, _netdev, user, defaults, x-* are accepted and "
+                       "ignored (the view is always ro, nosuid, nodev)")
       ->type_name("OPT[,OPT...]");
   command->add_flag("--plain", args->plain,
                     "show the sources without encryption (the pass-through reference)");

@@ -181,6 +181,7 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
   fuse::SessionOptions session_options;
   session_options.mount_options = options.fuse_options;
   session_options.max_threads = options.max_threads;
+  if (options.max_inodes) session_options.max_inodes = *options.max_inodes;
   std::unique_ptr<fuse::Session> session;
   try {
     session = std::make_unique<fuse::Session>(context, abs_mountpoint, session_options);

@@ -47,7 +47,8 @@ struct ServeOptions {
   std::optional<double> entry_timeout;    // overrides of the view's timeouts
   std::optional<double> attr_timeout;
   unsigned max_threads = 0;
-  bool daemon = false;  // after readiness: chdir /, syslog, stdio to /dev/null
+  std::optional<std::size_t> max_inodes;  // see fuse::SessionOptions (default there)
+  bool daemon = false;                    // after readiness: chdir /, syslog, stdio to /dev/null
   // If >= 0: when the loop has ended, "LOOKUPS BYTES\n" (the FsContext counters) is written
   // there and the fd closed (the summary of `encfsr run`). See read_serve_stats.
   int stats_fd = -1;

@@ -115,6 +115,16 @@ void sort_by_name(std::vector<DirEntry>& entries) {
             [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
 }
 
+util::Result<std::span<const std::uint8_t>> OpenFile::read_shared(std::uint64_t offset,
+                                                                  std::size_t size) {
+  // Not one of scratch()'s buffers: read() may use those.
+  thread_local std::vector<std::uint8_t> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  auto got = read(offset, std::span(buffer.data(), size));
+  if (!got) return util::Errno{got.error()};
+  return std::span<const std::uint8_t>(buffer.data(), *got);
+}
+
 util::Result<std::size_t> MemoryFile::read(std::uint64_t offset, std::span<std::uint8_t> buf) {
   if (offset >= contents_.size()) return std::size_t{0};
   const std::size_t n = std::min(buf.size(), contents_.size() - static_cast<std::size_t>(offset));

@@ -125,7 +125,13 @@ class DecryptingFile final : public OpenFile {
     auto got = pread_full(fd_.get(), sealed, begin);
     if (!got) return Errno{got.error()};
     if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
-    auto plain = scratch(Scratch::kPlain, sealed.size());
+    // Opened straight into `buf` when the request starts at a block and `buf` holds all of
+    // its blocks (page-aligned reads), else into scratch and copied.
+    const std::size_t skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
+    const std::size_t plain_bytes =
+        sealed.size() - static_cast<std::size_t>(request_blocks(range)) * crypto::kTagSize;
+    const bool direct = skip == 0 && buf.size() >= plain_bytes;
+    auto plain = direct ? buf.first(plain_bytes) : scratch(Scratch::kPlain, sealed.size());
     // Block k of the request: sealed at k * kCipherBlockSize, plaintext at k * kBlockSize;
     // only the last one may be shorter. Ranges of blocks are opened in parallel; the first
     // block that fails is reported.
@@ -147,8 +153,7 @@ class DecryptingFile final : public OpenFile {
         }
       }
     };
-    const auto request_blocks = static_cast<std::size_t>(range.last - range.first + 1);
-    if (!for_block_ranges(&pool_, request_blocks, open_range)) return Errno{EIO};
+    if (!for_block_ranges(&pool_, request_blocks(range), open_range)) return Errno{EIO};
     if (const std::uint64_t bad = first_bad.load(); bad != kNone) {
       Damage d = where_;
       d.kind = DamageKind::kBlock;
@@ -156,14 +161,18 @@ class DecryptingFile final : public OpenFile {
       report_(d);
       return Errno{EIO};
     }
-    const std::size_t skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
     const std::size_t n = static_cast<std::size_t>(length);
-    std::memcpy(buf.data(), plain.data() + skip, n);
+    if (!direct) std::memcpy(buf.data(), plain.data() + skip, n);
     return n;
   }
   bool keep_cache() const noexcept override { return true; }  // the copy is static
 
  private:
+  template <typename Range>
+  static std::size_t request_blocks(const Range& range) {
+    return static_cast<std::size_t>(range.last - range.first + 1);
+  }
+
   util::UniqueFd fd_;
   std::uint64_t cipher_size_;
   std::uint64_t plain_size_;
@@ -231,6 +240,18 @@ class DecryptView final : public View {
   }
 
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
+
+  std::size_t remembered() const noexcept override { return table_.size(); }
+
+  std::vector<ShownName> least_recently_used(std::size_t count) override {
+    std::vector<ShownName> out;
+    for (const Ino ino : table_.least_recently_used(count)) {
+      auto n = table_.get(ino);
+      if (!n || n->kind != NodeKind::kBacked) continue;
+      out.push_back({n->parent, std::string(split_parent(n->extra).second)});
+    }
+    return out;
+  }
 
   Result<struct stat> getattr(Ino ino) override {
     auto n = table_.find(ino);
@@ -489,8 +510,7 @@ class DecryptView final : public View {
       return st;
     }
     if (check) {
-      const bool mode_differs =
-          !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
+      const bool mode_differs = !S_ISLNK(copy.st_mode) && (copy.st_mode & 07777) != r->mode;
       const bool owner_differs = check_owners_ && (copy.st_uid != r->uid || copy.st_gid != r->gid);
       if (mode_differs || owner_differs) {
         report_(Damage{DamageKind::kMetadata, n.rel, n.extra, 0});

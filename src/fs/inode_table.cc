@@ -1,6 +1,7 @@
 #include "src/fs/inode_table.h"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -61,6 +62,17 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t value) noexcept {
 
 std::int64_t nanoseconds(const timespec& t) {
   return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Well above the kernel's timestamp tick (a jiffy, 1-10 ms); a filesystem with coarser
+// timestamps (FAT's 2 s mtime) still moves ctime, or has none to confuse.
+constexpr std::int64_t kRacyWindowNs = 1'000'000'000;
+
+bool racy(const struct stat& st) noexcept {
+  timespec now{};
+  if (::clock_gettime(CLOCK_REALTIME, &now) != 0) return true;
+  const std::int64_t limit = nanoseconds(now) - kRacyWindowNs;
+  return nanoseconds(st.st_mtim) >= limit || nanoseconds(st.st_ctim) >= limit;
 }
 
 // Device, inode, size, mtime, ctime and the size it is sealed at: what, as far as stat can
@@ -133,9 +145,11 @@ Node InodeTable::node_of(const Slot& slot) const {
 }
 
 util::Result<Node> InodeTable::find(Ino ino) const {
-  auto node = get(ino);
-  if (!node) return util::Errno{ESTALE};
-  return std::move(*node);
+  std::lock_guard lock(mutex_);
+  auto it = slots_.find(ino);
+  if (it == slots_.end()) return util::Errno{ESTALE};
+  it->second.used = ++clock_;
+  return node_of(it->second);
 }
 
 std::optional<Ino> InodeTable::ref(const Node& node) {
@@ -166,6 +180,7 @@ std::optional<Ino> InodeTable::ref(const Node& node) {
   slot.tier = static_cast<std::uint16_t>(node.tier);
   slot.names = std::move(names);
   if (slot.lookups != kSaturated) ++slot.lookups;
+  slot.used = ++clock_;
   return ino;
 }
 
@@ -221,9 +236,13 @@ InodeTable::OpenPlan InodeTable::note_open(Ino ino, const struct stat& st) {
   Slot& slot = it->second;
   OpenPlan plan;
   plan.seal_size = slot.reported_size != kNoSize ? std::min(slot.reported_size, size) : size;
-  const std::uint64_t now = version_digest(st, plan.seal_size);
-  plan.keep_cache = slot.last_open == now;
-  slot.last_open = now;
+  const std::uint64_t version = version_digest(st, plan.seal_size);
+  plan.keep_cache = slot.last_open == version;
+  // A version is remembered only if it cannot be confused with a later one: timestamps come
+  // from a coarse clock, so a file changed again (or deleted and recreated on a reused inode
+  // number) within the same tick would stat the same. Changed in the last kRacyWindow: racy,
+  // never matched (git's "racily clean" entries, same remedy).
+  slot.last_open = racy(st) ? 0 : version;
   slot.reported_size = plan.seal_size;
   OpenState& open = open_[ino];
   open.seal_size = plan.seal_size;
@@ -236,6 +255,26 @@ void InodeTable::note_close(Ino ino) noexcept {
   auto it = open_.find(ino);
   if (it == open_.end()) return;
   if (--it->second.files == 0) open_.erase(it);
+}
+
+std::vector<Ino> InodeTable::least_recently_used(std::size_t count) const {
+  std::vector<std::pair<std::uint32_t, Ino>> aged;  // (age, inode)
+  std::lock_guard lock(mutex_);
+  aged.reserve(slots_.size());
+  for (const auto& [ino, slot] : slots_) {
+    if (ino == kRootIno || slot.children != 0 || open_.count(ino) != 0) continue;
+    aged.emplace_back(clock_ - slot.used, ino);
+  }
+  count = std::min(count, aged.size());
+  const auto older = [](const auto& a, const auto& b) { return a.first > b.first; };
+  std::nth_element(aged.begin(), aged.begin() + static_cast<std::ptrdiff_t>(count), aged.end(),
+                   older);
+  aged.resize(count);
+  std::sort(aged.begin(), aged.end(), older);
+  std::vector<Ino> out;
+  out.reserve(count);
+  for (const auto& a : aged) out.push_back(a.second);
+  return out;
 }
 
 std::size_t InodeTable::size() const {

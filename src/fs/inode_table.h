@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "crypto/node_id.h"
 #include "src/fs/view.h"
@@ -64,8 +65,9 @@ class InodeTable {
   // backed node's parent is not in the table (ESTALE's case: the caller answers EIO too).
   std::optional<Ino> ref(const Node& node);
   void forget(Ino ino, std::uint64_t count) noexcept;
+  // The node of a looked-up inode, without counting a use (see least_recently_used).
   std::optional<Node> get(Ino ino) const;
-  // The node of a looked-up inode, or ESTALE for one the kernel has forgotten.
+  // The node of a looked-up inode, counted as a use, or ESTALE for one the kernel has forgotten.
   util::Result<Node> find(Ino ino) const;
   // The size an attribute reply for regular file `ino` shows, `current` being its size in the
   // backing tree now: while the file is open, the size its open files are sealed at (so the
@@ -75,7 +77,8 @@ class InodeTable {
   // What an open of regular file `ino`, whose fstat is `st`, serves: the size it is sealed at
   // (the size last reported to the kernel, unless the file is smaller now: a file that grew
   // since the tool's stat is served whole at that size) and whether the kernel may keep its
-  // page cache (same device, inode, size, mtime and ctime and sealed size as the last open).
+  // page cache (same device, inode, size, mtime and ctime and sealed size as the last open,
+  // and that open's file not changed within a few seconds before it: see racy()).
   // Counts the open until note_close.
   struct OpenPlan {
     std::uint64_t seal_size = 0;
@@ -84,6 +87,10 @@ class InodeTable {
   OpenPlan note_open(Ino ino, const struct stat& st);
   void note_close(Ino ino) noexcept;
   std::size_t size() const;
+
+  // Up to `count` inodes the kernel could drop from its cache, least recently used (looked up
+  // or asked about) first: not the root, no children in the table, no open file.
+  std::vector<Ino> least_recently_used(std::size_t count) const;
 
  private:
   // 64 bytes, plus one allocation for the names.
@@ -94,8 +101,9 @@ class InodeTable {
     std::uint64_t last_open = 0;  // digest of what the last open saw (see note_open), 0 = none
     // [name length: 1 byte][extra length: 2 bytes LE][name][extra]; null when both are empty.
     std::unique_ptr<char[]> names;
-    std::uint32_t lookups = 0;   // saturates: a slot counted 2^32-1 times is never forgotten
-    std::uint32_t children = 0;  // slots whose parent this is
+    std::uint32_t lookups = 0;       // saturates: a slot counted 2^32-1 times is never forgotten
+    std::uint32_t children = 0;      // slots whose parent this is
+    mutable std::uint32_t used = 0;  // clock_ at the last use (ages compare modulo 2^32)
     std::uint16_t source = 0;
     std::uint16_t tier = 0;
     NodeKind kind = NodeKind::kBacked;
@@ -113,6 +121,7 @@ class InodeTable {
 
   ExtraKind extra_kind_;
   mutable std::mutex mutex_;
+  mutable std::uint32_t clock_ = 0;  // counts uses
   std::unordered_map<Ino, Slot> slots_;
   std::unordered_map<Ino, OpenState> open_;  // inodes with open files only
 };

@@ -62,7 +62,9 @@ constexpr std::string_view kManifestIdName = "/dir";
 // How long a directory's snapshot (listing + manifest) is reused, and how many are kept.
 constexpr auto kSnapshotTtl = std::chrono::seconds(1);
 constexpr std::size_t kSnapshotDirs = 1024;
-constexpr std::size_t kSnapshotBytes = std::size_t{64} << 20;
+// 16 MiB: 128 directories of 1,000 entries, or all 1,024 of ~20 (a whole walk's worth of
+// directories being listed and copied at once, at a bounded cost in memory).
+constexpr std::size_t kSnapshotBytes = std::size_t{16} << 20;
 // Long names remembered for lookups (a pair is at most about 330 bytes of strings: 5 MiB).
 constexpr std::size_t kLongNameIndexNames = 16384;
 
@@ -119,9 +121,27 @@ class EncryptingFile final : public OpenFile {
       return pread_full(fd_.get(), buf.first(std::min<std::uint64_t>(buf.size(), size_ - offset)),
                         offset);
     }
+    auto sealed = seal(offset, buf.size());
+    if (!sealed) return Errno{sealed.error()};
+    std::memcpy(buf.data(), sealed->data(), sealed->size());
+    return sealed->size();
+  }
+
+  // The sealed bytes are handed out from the thread's scratch buffer they were sealed in.
+  Result<std::span<const std::uint8_t>> read_shared(std::uint64_t offset,
+                                                    std::size_t size) override {
+    if (cipher_ == nullptr) return OpenFile::read_shared(offset, size);
+    return seal(offset, size);
+  }
+  bool keep_cache() const noexcept override { return keep_; }
+
+ private:
+  // Seals the blocks under ciphertext bytes [offset, offset + size) and returns those bytes,
+  // in the thread's cipher scratch buffer.
+  Result<std::span<const std::uint8_t>> seal(std::uint64_t offset, std::size_t size) {
     const std::uint64_t total = crypto::cipher_size(size_);
-    if (offset >= total || buf.empty()) return std::size_t{0};
-    const std::uint64_t length = std::min<std::uint64_t>(buf.size(), total - offset);
+    if (offset >= total || size == 0) return std::span<const std::uint8_t>{};
+    const std::uint64_t length = std::min<std::uint64_t>(size, total - offset);
     const auto blocks = crypto::blocks_of_cipher_range(offset, length);
     const std::uint64_t count = crypto::block_count(size_);
     const std::uint64_t plain_begin = blocks.first * crypto::kBlockSize;
@@ -153,12 +173,9 @@ class EncryptingFile final : public OpenFile {
       util::log::debug("read: a block changed since this open handed it out; EIO");
       return Errno{EIO};
     }
-    std::memcpy(buf.data(), sealed.data() + skip, n);
-    return n;
+    return std::span<const std::uint8_t>(sealed.subspan(skip, n));
   }
-  bool keep_cache() const noexcept override { return keep_; }
 
- private:
   // Whether the source file may have changed since the open.
   bool changed() const {
     struct stat now {};
@@ -312,11 +329,45 @@ class ReverseView final : public View {
     file.type = S_IFREG;
     file.parent = parent;
     file.id = crypto::child_id(*keys_, child->id, kSideFileIdName);
+    file.name = *plain;  // the long name's own: its side file's name is derived from it
     file.extra = names_->encrypt(dir->id, *plain).full;
     return remember(file);
   }
 
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
+
+  std::size_t remembered() const noexcept override { return table_.size(); }
+
+  std::vector<ShownName> least_recently_used(std::size_t count) override {
+    std::vector<ShownName> out;
+    for (const Ino ino : table_.least_recently_used(count)) {
+      auto n = table_.get(ino);
+      if (!n) continue;
+      auto dir = table_.get(n->parent);
+      if (!dir) continue;
+      switch (n->kind) {
+        case NodeKind::kKeyFile:
+          out.push_back({n->parent, std::string(crypto::kKeyFileName)});
+          break;
+        case NodeKind::kManifest:
+          out.push_back({n->parent, std::string(crypto::kManifestName)});
+          break;
+        case NodeKind::kSource:
+          out.push_back({n->parent, shown_name(*dir, sources_[n->source].name)});
+          break;
+        case NodeKind::kBacked:
+          out.push_back({n->parent, shown_name(*dir, n->name)});
+          break;
+        case NodeKind::kSideFile:
+          out.push_back(
+              {n->parent, shown_name(*dir, n->name) + std::string(crypto::kSideFileSuffix)});
+          break;
+        case NodeKind::kRoot:
+          break;
+      }
+    }
+    return out;
+  }
 
   Result<struct stat> getattr(Ino ino) override {
     auto n = table_.find(ino);
@@ -427,6 +478,12 @@ class ReverseView final : public View {
                              S_IFREG});
     }
     out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), type});
+  }
+
+  // The name the view shows plaintext child `name` of `dir` by (a long name's short form).
+  std::string shown_name(const Node& dir, const std::string& name) const {
+    if (plain_) return name;
+    return names_->encrypt(dir.id, name).name;
   }
 
   // Appends the virtual files of directory `dir`: encfsr.key at the root, encfsr.dir.

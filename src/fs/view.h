@@ -39,6 +39,12 @@ struct DirEntry {
   mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
 };
 
+// An entry as the kernel knows it: its directory and the name the view shows it by.
+struct ShownName {
+  Ino parent = 0;
+  std::string name;
+};
+
 // What a view knows of an entry beyond its struct stat: the decrypt view's entries carry their
 // directory manifest's hard-link group and xattrs.
 struct ExtraAttrs {
@@ -57,6 +63,12 @@ class OpenFile {
   // the file). EIO for a block that fails authentication (decrypt view) or a source file that
   // changed size under the read (reverse view).
   virtual util::Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) = 0;
+  // Reads up to `size` bytes at offset, as read() does, into memory the file or the calling
+  // thread owns, valid until the thread's next read of any file: a file that produces its bytes
+  // in a buffer of its own (the reverse view seals a whole run of blocks) hands that out
+  // without a copy. The default reads into a per-thread buffer.
+  virtual util::Result<std::span<const std::uint8_t>> read_shared(std::uint64_t offset,
+                                                                  std::size_t size);
   // Whether the kernel may keep its page cache of this file (provably unchanged since the last
   // open).
   virtual bool keep_cache() const noexcept { return false; }
@@ -85,6 +97,15 @@ class View {
   // with ENOSYS, after which the kernel stops asking for the whole mount: every tool that
   // reads xattrs (restic, borg, rsync -X, cp -a) then walks the view 2-4x faster.
   virtual bool serves_xattrs() const noexcept { return false; }
+
+  // How many inodes the view remembers (looked up and not forgotten), and up to `count` of them
+  // that the kernel may be asked to drop from its cache, least recently used first: a walk of
+  // a million-entry tree would otherwise leave a million remembered (see fuse::Session).
+  virtual std::size_t remembered() const noexcept { return 0; }
+  virtual std::vector<ShownName> least_recently_used(std::size_t count) {
+    (void)count;
+    return {};
+  }
 
   // Seconds the kernel may cache entries and attributes.
   virtual double entry_timeout() const noexcept = 0;

@@ -297,14 +297,12 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
   guarded(req, "read", ino, [&] {
     fs::OpenFile* file = file_handle(fi);
     if (file == nullptr || off < 0) return reply_error(req, "read", ino, EINVAL);
-    thread_local std::vector<std::uint8_t> buffer;
     const size_t want = std::min<size_t>(size, kMaxRequest);
-    if (buffer.size() < want) buffer.resize(want);
-    auto got = file->read(static_cast<std::uint64_t>(off), std::span(buffer.data(), want));
+    auto got = file->read_shared(static_cast<std::uint64_t>(off), want);
     if (!got) return reply_error(req, "read", ino, got.error());
     trace("read", ino, 0);
-    context(req).bytes_read.fetch_add(*got, std::memory_order_relaxed);
-    fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *got);
+    context(req).bytes_read.fetch_add(got->size(), std::memory_order_relaxed);
+    fuse_reply_buf(req, reinterpret_cast<const char*>(got->data()), got->size());
   });
 }
 

@@ -15,14 +15,21 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "src/util/log.h"
 #include "src/util/mountinfo.h"
@@ -95,6 +102,30 @@ void raise_readahead(const std::string& mountpoint) {
   util::log::debug("readahead: " + path + " set to " + std::to_string(kMaxRequest / 1024));
 }
 
+constexpr auto kEvictInterval = std::chrono::milliseconds(200);
+// Drops asked for in one round at most (the kernel answers each synchronously).
+constexpr std::size_t kMaxEvictionsPerRound = 16384;
+
+// One round: when the view remembers more than `max_inodes`, asks the kernel to drop the least
+// recently used entries until a quarter of the room is free. Returns how many it asked for.
+std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_inodes) {
+  const std::size_t remembered = view.remembered();
+  if (remembered <= max_inodes) return 0;
+  const std::size_t target = max_inodes - max_inodes / 4;
+  const std::size_t count = std::min(remembered - target, kMaxEvictionsPerRound);
+  std::size_t asked = 0;
+  for (const fs::ShownName& entry : view.least_recently_used(count)) {
+    // ENOENT: the kernel had already dropped it; a forget follows or has come.
+    const int err = fuse_lowlevel_notify_inval_entry(session, entry.parent, entry.name.data(),
+                                                     entry.name.size());
+    if (err == -ENOTCONN || err == -EBADF) break;  // unmounted
+    ++asked;
+  }
+  util::log::debug("evict: " + std::to_string(remembered) +
+                   " inodes remembered, asked the kernel " + "to drop " + std::to_string(asked));
+  return asked;
+}
+
 }  // namespace
 
 std::string mount_option_string(const SessionOptions& options) {
@@ -121,6 +152,8 @@ struct Session::Impl {
   bool signals = false;
   bool mounted = false;
   unsigned max_threads = 0;
+  std::size_t max_inodes = kDefaultMaxInodes;
+  FsContext* context = nullptr;
 
   ~Impl() {
     if (mounted) fuse_session_unmount(session);
@@ -135,6 +168,8 @@ Session::Session(FsContext& context, const std::string& mountpoint, const Sessio
   fuse_set_log_func(log_from_libfuse);
   take_last_error();
   impl_->max_threads = options.max_threads;
+  impl_->max_inodes = std::max<std::size_t>(options.max_inodes, 1);
+  impl_->context = &context;
   const std::string option_text = mount_option_string(options);
   if (fuse_opt_add_arg(&impl_->args, "encfsr") != 0 || fuse_opt_add_arg(&impl_->args, "-o") != 0 ||
       fuse_opt_add_arg(&impl_->args, option_text.c_str()) != 0) {
@@ -163,7 +198,34 @@ int Session::run() {
   if (config == nullptr) return -ENOMEM;
   fuse_loop_cfg_set_clone_fd(config, 1);
   if (impl_->max_threads > 0) fuse_loop_cfg_set_max_threads(config, impl_->max_threads);
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool done = false;
+  std::thread evictor([&] {
+    std::unique_lock lock(mutex);
+    bool evicted = false;
+    while (!wake.wait_for(lock, kEvictInterval, [&] { return done; })) {
+      lock.unlock();
+      try {
+#if defined(__GLIBC__)
+        // The kernel's forgets of the last round have freed the entries: give the pages back
+        // (glibc keeps freed memory inside its heaps otherwise).
+        if (evicted) ::malloc_trim(0);
+#endif
+        evicted = evict_round(impl_->session, impl_->context->view, impl_->max_inodes) > 0;
+      } catch (const std::exception& e) {
+        util::log::error(std::string("evict: ") + e.what());
+      }
+      lock.lock();
+    }
+  });
   const int result = fuse_session_loop_mt(impl_->session, config);
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  wake.notify_all();
+  evictor.join();
   fuse_loop_cfg_destroy(config);
   // A loop ended by a signal returns 0 too; a positive value is the signal number in some
   // libfuse versions: both are clean ends.

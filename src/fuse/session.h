@@ -5,6 +5,13 @@
 // installs the SIGINT/SIGTERM/SIGHUP handlers (they end the loop) and mounts. run() serves
 // requests on a multithreaded loop until the filesystem is unmounted or a signal arrives. The
 // destructor unmounts, removes the signal handlers and frees everything, in that order.
+//
+// Bounded memory: the kernel keeps every entry a walk looked up until memory runs short, and
+// the view must remember each (fs::InodeTable). While run() serves, a thread checks the count
+// every kEvictInterval; above max_inodes it asks the kernel to drop the least recently used
+// entries (fuse_lowlevel_notify_inval_entry) until a quarter of the room is free, and the
+// kernel's forgets then free them in the view. An entry in use (an open file, a working
+// directory) stays until it is no longer used; one dropped is looked up again when needed.
 // This header does not include libfuse.
 #pragma once
 
@@ -23,9 +30,14 @@ class SessionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Inodes the view may remember before the session asks the kernel to drop the least recently
+// used ones from its cache (about 100 bytes each, plus the kernel's own).
+inline constexpr std::size_t kDefaultMaxInodes = 131072;
+
 struct SessionOptions {
   std::vector<std::string> mount_options;  // extra -o options, one per element, validated
   unsigned max_threads = 0;                // 0: libfuse's default
+  std::size_t max_inodes = kDefaultMaxInodes;
 };
 
 class Session {

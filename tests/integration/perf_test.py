@@ -11,6 +11,10 @@ what they are, never timed.
   daemon is asked at most once per call kind however many entries are read, and the backup
   tools' copies (rsync -aX, cp -a) stay silent; the decrypt view of a copy still serves the
   xattrs its manifests carry.
+- InodeLimitTest: with -o max_inodes=N the daemon asks the kernel to drop the least recently
+  used entries once it remembers more than N, the kernel forgets them, and walks, listings and
+  reads of a tree many times that size still give exactly what an unlimited mount gives
+  (reverse and decrypt views); a bad count is refused.
 - MemoryTest: unlocking a key file (Argon2id, here 128 MiB) runs in a short-lived child, so the
   daemon's peak memory (VmHWM) stays far below the key derivation's; a wrong password is still
   named, with exit code 5.
@@ -172,6 +176,92 @@ class XattrTest(Base):
             with self.assertRaises(OSError) as caught:
                 os.getxattr(small, "user.absent")
             self.assertEqual(caught.exception.errno, errno.ENODATA)
+
+
+class InodeLimitTest(Base):
+    """-o max_inodes bounds what the daemon remembers; the views stay exact."""
+
+    LIMIT = 300
+    DIRS = 30
+    FILES = 60  # per directory: 1,800 files, 6x the limit
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tree = cls.setup.mkdir("tree")
+        for d in range(cls.DIRS):
+            sub = os.path.join(cls.tree, "dir-%02d" % d, "inner")
+            os.makedirs(sub)
+            for f in range(cls.FILES):
+                with open(os.path.join(os.path.dirname(sub) if f % 2 else sub,
+                                       "file-%03d.txt" % f), "w") as out:
+                    out.write("%d/%d\n" % (d, f) * (f + 1))
+        # A long name, so that side files are dropped and looked up again too.
+        with open(os.path.join(cls.tree, "dir-00", "L" * 200), "w") as out:
+            out.write("long\n")
+        cls.tree_config = cls.setup.config([{"name": "data", "path": cls.tree}],
+                                           name="tree.yaml")
+
+    def setUp(self):
+        require_fuse()
+
+    def snapshot(self, root):
+        """Every entry under root: relative path, type, size, mtime and content digest."""
+        import hashlib
+        out = {}
+        for d, dirs, files in os.walk(root):
+            for name in dirs + files:
+                path = os.path.join(d, name)
+                st = os.lstat(path)
+                digest = None
+                if os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        digest = hashlib.sha256(f.read()).hexdigest()
+                out[os.path.relpath(path, root)] = (st.st_mode, st.st_size, st.st_mtime_ns,
+                                                    digest)
+        return out
+
+    def forgets(self, log):
+        return len(re.findall(r"\bforget ino=", log))
+
+    def asked(self, log):
+        return sum(int(n) for n in re.findall(r"evict: \d+ inodes remembered, asked the kernel "
+                                              r"to drop (\d+)", log))
+
+    def check_limited(self, source, mode, key_options=()):
+        mnt = self.setup.mountpoint()
+        with Mount(source, mnt, mode=mode, key_options=list(key_options)) as m:
+            expected = self.snapshot(m.path)
+        self.assertGreater(len(expected), 6 * self.LIMIT)
+        with Mount(source, mnt, mode=mode, key_options=list(key_options),
+                   options=["max_inodes=%d" % self.LIMIT], extra=["--debug"]) as m:
+            first = self.snapshot(m.path)
+            second = self.snapshot(m.path)  # the dropped entries looked up again
+            tar = subprocess.run(["tar", "-C", m.path, "-cf", "-", "."], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, timeout=120)
+            log = m.stderr_text()
+        self.assertEqual(first, expected)
+        self.assertEqual(second, expected)
+        self.assertEqual(tar.returncode, 0, tar.stderr)
+        self.assertGreater(self.asked(log), self.LIMIT, "the daemon never asked for drops")
+        self.assertGreater(self.forgets(log), self.LIMIT, "the kernel forgot nothing")
+
+    def test_reverse_view(self):
+        self.check_limited(self.tree_config, "reverse")
+
+    def test_decrypt_view(self):
+        copy = self.setup.path("tree-copy")
+        if not os.path.isdir(copy):
+            with Mount(self.tree_config, self.setup.mountpoint()) as m:
+                mountlib.run(["cp", "-a", m.path, copy], timeout=120)
+        self.check_limited(copy, "decrypt", ["--password-file", self.setup.password_file])
+
+    def test_a_bad_count_is_refused(self):
+        for bad in ("0", "-5", "many", "", "99999999999"):
+            proc = mountlib.run([encfsr_bin(), "mount", "-f", "-o", "max_inodes=" + bad,
+                                 self.tree_config, self.setup.mountpoint()], check=False)
+            self.assertEqual(proc.returncode, 2, bad)
+            self.assertIn(b"-o max_inodes: expected a count", proc.stderr)
 
 
 class MemoryTest(Base):

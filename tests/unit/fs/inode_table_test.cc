@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <string>
+#include <vector>
 
 namespace encfsr::fs {
 namespace {
@@ -144,6 +146,28 @@ TEST(InodeTable, RefreshesTypeAndTierOnEveryLookup) {
   EXPECT_EQ(table.find(ino)->tier, 0U);
 }
 
+TEST(InodeTable, OffersTheLeastRecentlyUsedLeavesThatAreNotOpen) {
+  InodeTable table(id_of(1));
+  const Ino d = ref(table, backed(kRootIno, 2, "dir"));
+  const Ino a = ref(table, backed(d, 3, "a", "", S_IFREG));
+  const Ino b = ref(table, backed(d, 4, "b", "", S_IFREG));
+  const Ino c = ref(table, backed(kRootIno, 5, "c", "", S_IFREG));
+  const Ino e = ref(table, backed(kRootIno, 6, "e", "", S_IFREG));
+  ASSERT_TRUE(table.find(a));  // a used again: b is now the oldest leaf
+  struct stat st {};
+  table.note_open(c, st);  // open: never offered
+  // Not the root, not dir (it has children), not c (open).
+  EXPECT_EQ(table.least_recently_used(10), (std::vector<Ino>{b, e, a}));
+  EXPECT_EQ(table.least_recently_used(2), (std::vector<Ino>{b, e}));
+  // get() does not count as a use.
+  ASSERT_TRUE(table.get(b));
+  EXPECT_EQ(table.least_recently_used(1), (std::vector<Ino>{b}));
+  table.note_close(c);
+  table.forget(a, 1);
+  table.forget(b, 1);
+  EXPECT_EQ(table.least_recently_used(10), (std::vector<Ino>{d, c, e}));
+}
+
 struct stat stat_of(std::int64_t size, std::int64_t mtime) {
   struct stat st {};
   st.st_dev = 8;
@@ -178,6 +202,13 @@ TEST(InodeTable, SealsAtTheReportedSizeAndKeepsTheCacheOnlyForTheSameVersion) {
   table.note_close(f);
   // Another mtime, same size: not the same version.
   EXPECT_FALSE(table.note_open(f, stat_of(4000, 12)).keep_cache);
+  table.note_close(f);
+  // A version changed just now may be confused with the next change in the same clock tick
+  // (or a file deleted and recreated on a reused inode number): never kept.
+  const auto now = static_cast<std::int64_t>(::time(nullptr));
+  EXPECT_FALSE(table.note_open(f, stat_of(4000, now)).keep_cache);
+  table.note_close(f);
+  EXPECT_FALSE(table.note_open(f, stat_of(4000, now)).keep_cache);
   table.note_close(f);
   // An inode the table does not hold is served at its current size.
   EXPECT_EQ(table.note_open(777, stat_of(10, 1)).seal_size, 10U);
