@@ -84,9 +84,9 @@ util::UniqueFd create_paper_key_file(const std::string& file) {
   util::UniqueFd fd(
       ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
   if (!fd) {
-    throw CliError(util::kExitIo, "cannot create paper key file " + file + ": " +
-                                      std::strerror(errno) +
-                                      (errno == EEXIST ? " (it is never overwritten)" : ""));
+    throw CliError(util::kExitKeyFile, "cannot create paper key file " + file + ": " +
+                                           std::strerror(errno) +
+                                           (errno == EEXIST ? " (it is never overwritten)" : ""));
   }
   return fd;
 }
