@@ -146,7 +146,8 @@ std::string check_copy_key_file(const OpenedCopy& copy, const CopyOptions& optio
         given.wrapped.nonce == copy_key.wrapped.nonce) {
       if (config::serialize_key_file(given) != config::serialize_key_file(copy_key)) {
         key_file_damage(report);
-        return std::string();
+        return "key file: the copy's encfsr.key is the wrap of " + *options.key +
+               " with other parameters (tampered with)";
       }
       same_wrap = true;
     }
