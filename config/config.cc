@@ -92,9 +92,10 @@ class Loader {
                         : "the top level must be a map of keys");
       return config;
     }
-    Entries entries = read_map(root, "",
-                               {"key", "password_file", "password_command", "names", "sources",
-                                "one_file_system", "key_in_view", "manifests", "mount"});
+    Entries entries =
+        read_map(root, "",
+                 {"key", "password_file", "password_command", "password_command_timeout", "names",
+                  "sources", "one_file_system", "key_in_view", "manifests", "mount"});
 
     if (const Entry* e = find(entries, "key")) {
       if (auto text = string_value(*e, "key")) {
@@ -131,6 +132,13 @@ class Loader {
         } else {
           config.password_command = *text;
         }
+      }
+    }
+    if (const Entry* e = find(entries, "password_command_timeout")) {
+      timeout_value(*e, "password_command_timeout", config.password_command_timeout);
+      if (config.password_command_timeout <= 0) {
+        add(position(e->value, e->key_mark), "password_command_timeout",
+            "must be more than 0 seconds");
       }
     }
     if (password_file && password_command) {

@@ -34,6 +34,9 @@ struct Config {
                                // against the config file's directory)
   std::optional<std::filesystem::path> password_file;
   std::optional<std::string> password_command;
+  // Seconds password_command may take before it is killed (its process group) and the
+  // command fails ("password_command_timeout", default 60).
+  double password_command_timeout = 60.0;
   crypto::NameEncoding names = crypto::NameEncoding::kBase64Url;
   std::vector<Source> sources;
   bool one_file_system = false;

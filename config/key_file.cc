@@ -24,7 +24,6 @@ namespace {
 constexpr std::string_view kVersionLine = "encfsr-key: 1\n";
 constexpr std::string_view kFormatValue = kFormatName;
 constexpr std::string_view kKdfValue = "argon2id13";
-constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
 std::string hex(std::span<const std::uint8_t> bytes) { return crypto::hex_encode(bytes); }
 
@@ -249,27 +248,15 @@ bool parse_key_file(std::string_view text, KeyFile& out, std::string& error) {
 
 KeyFile read_key_file(const std::filesystem::path& file) {
   const std::string name = file.string();
-  // Never blocks: a FIFO planted in a copy as its key file is an error, not a hang.
-  auto opened = util::open_regular(AT_FDCWD, file.c_str(), 0, EINVAL);
-  if (!opened) {
-    if (opened.error() == EINVAL) throw KeyFileError(name + ": not a regular file");
-    throw KeyFileError(name + ": cannot read: " + std::strerror(opened.error()));
+  // Never blocks: a FIFO planted in a copy as its key file is an error, not a hang; a device
+  // (a symlink to /dev/zero) is refused before anything is read.
+  auto read = util::read_regular_file(AT_FDCWD, file.c_str(), 0, EINVAL, kMaxKeyFileBytes);
+  if (!read) {
+    if (read.error() == EINVAL) throw KeyFileError(name + ": not a regular file");
+    if (read.error() == EFBIG) throw KeyFileError(name + ": not a key file (larger than 64 KiB)");
+    throw KeyFileError(name + ": cannot read: " + std::strerror(read.error()));
   }
-  const util::UniqueFd fd = std::move(opened->fd);
-  std::string text;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw KeyFileError(name + ": cannot read: " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > kMaxKeyFileBytes) {
-      throw KeyFileError(name + ": not a key file (larger than 64 KiB)");
-    }
-  }
+  const std::string& text = *read;
   KeyFile key_file;
   std::string error;
   if (!parse_key_file(text, key_file, error)) throw KeyFileError(name + ": " + error);

@@ -37,6 +37,9 @@ namespace encfsr::config {
 inline constexpr int kFormatVersion = 3;
 inline constexpr std::string_view kFormatName = "siv-blake2b-xchacha20-4096";
 
+// A key file is far smaller; readers refuse anything larger.
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
+
 struct KeyFile {
   crypto::KdfParams kdf;
   crypto::WrappedKey wrapped;

@@ -18,6 +18,7 @@ Status derive_kek(std::string_view password, const KdfParams& params,
                   const std::array<std::uint8_t, 16>& salt, SecureBuffer& kek) {
   if (!ensure_sodium()) return Status::kInternal;
   if (!kdf_params_valid(params)) return Status::kBadFormat;
+  if (!kdf_params_affordable(params)) return Status::kTooLong;
   kek = SecureBuffer(kKekBytes);
   if (crypto_pwhash(kek.data(), kek.size(), password.data(), password.size(), salt.data(),
                     params.ops, static_cast<std::size_t>(params.mem),
@@ -32,6 +33,18 @@ Status derive_kek(std::string_view password, const KdfParams& params,
 bool kdf_params_valid(const KdfParams& params) noexcept {
   return params.ops >= 1 && params.ops <= 64 && params.mem >= 8ull * 1024 &&
          params.mem <= 4ull * 1024 * 1024 * 1024;
+}
+
+bool kdf_params_affordable(const KdfParams& params) noexcept {
+  return kdf_params_valid(params) && params.ops <= kMaxAffordableOps &&
+         params.mem <= kMaxAffordableMem;
+}
+
+std::uint64_t kdf_interactive_ops() noexcept { return crypto_pwhash_OPSLIMIT_INTERACTIVE; }
+std::uint64_t kdf_interactive_mem() noexcept { return crypto_pwhash_MEMLIMIT_INTERACTIVE; }
+
+bool kdf_params_below_interactive(const KdfParams& params) noexcept {
+  return params.ops < kdf_interactive_ops() || params.mem < kdf_interactive_mem();
 }
 
 std::array<std::uint8_t, 16> random_salt() {

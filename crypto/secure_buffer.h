@@ -3,6 +3,11 @@
 // SecureBuffer owns bytes allocated with sodium_malloc (guard pages, mlocked, canary) and
 // frees them with sodium_free, which wipes them. Move-only. Every key and password in
 // encfsr lives in one of these.
+//
+// mlock does not survive fork(): a child's copies of these pages are not locked. A process that
+// keeps serving after a fork (the mount daemon) calls relock_secure_buffers(), which locks every
+// live buffer again (the buffers register themselves; MADV_DONTDUMP, also set by libsodium, is
+// inherited and needs nothing).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +19,10 @@ namespace encfsr::crypto {
 
 // Calls sodium_init() once; returns false if libsodium cannot be initialised.
 bool ensure_sodium() noexcept;
+
+// Locks the pages of every live SecureBuffer of this process again (after fork). Returns 0 or
+// the errno of the first failure (ENOMEM/EPERM: RLIMIT_MEMLOCK too small).
+int relock_secure_buffers() noexcept;
 
 class SecureBuffer {
  public:

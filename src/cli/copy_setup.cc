@@ -111,7 +111,8 @@ OpenedCopy open_copy(const std::filesystem::path& cipher_dir, const CopyOptions&
     if (!options.key) message += " (give the key file with --key FILE)";
     throw CliError(util::kExitKeyFile, message);
   }
-  copy.master = unlock(key_file, key_path.string(), options.key_options);
+  copy.master = unlock(key_file, key_path.string(), options.key_options,
+                       options.keep_password ? &copy.password : nullptr);
 
   const crypto::KeySet keys(copy.master);
   if (key_file.names && !config::view_section_valid(key_file, keys)) {
@@ -121,7 +122,8 @@ OpenedCopy open_copy(const std::filesystem::path& cipher_dir, const CopyOptions&
   // The view section: the given key file's, else (--key) the copy's own, if it authenticates.
   std::optional<config::KeyFile> view = key_file.names ? std::optional(key_file) : std::nullopt;
   if (!view && options.key) {
-    auto own = fs::read_small_file(copy.root.get(), std::string(crypto::kKeyFileName), 64 * 1024);
+    auto own = fs::read_small_file(copy.root.get(), std::string(crypto::kKeyFileName),
+                                   config::kMaxKeyFileBytes);
     config::KeyFile parsed;
     std::string ignored;
     if (own && config::parse_key_file(*own, parsed, ignored) && parsed.names &&

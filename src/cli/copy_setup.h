@@ -18,6 +18,7 @@ struct CopyOptions {
   std::optional<std::string> names;  // --names base64url|base32; default from the key file's
                                      // view section, else detected from the root entries
   KeyOptions key_options;
+  bool keep_password = false;  // keep the password in OpenedCopy::password (verify)
 };
 // Adds --key, --names and the key options (with --master-key-file).
 void add_copy_options(CLI::App& command, CopyOptions& options);
@@ -30,6 +31,9 @@ struct OpenedCopy {
   // file says (the copy's own encfsr.key when --key named another file), else whether its root
   // holds encfsr.dir.
   bool manifests = false;
+  // With CopyOptions::keep_password: the password that unlocked the key (empty when the paper
+  // key did).
+  crypto::SecureBuffer password;
 };
 // Throws CliError: kExitIo (CIPHERDIR unreadable / not a directory), kExitKeyFile (no key file
 // or damaged), kExitPassword.

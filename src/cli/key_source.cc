@@ -13,20 +13,27 @@
 #include "src/cli/key_source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sodium.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "config/key_file.h"
 #include "crypto/paper_key.h"
 #include "src/cli/cli_error.h"
+#include "src/cli/kdf_options.h"
 #include "src/util/exit_codes.h"
 #include "src/util/unique_fd.h"
 #include "src/util/write_all.h"
@@ -51,21 +58,46 @@ void write_text(int fd, std::string_view text) {
   }
 }
 
+using Clock = std::chrono::steady_clock;
+
+// Waits until fd is readable or `deadline` passes (no deadline: returns at once). False on
+// timeout.
+bool wait_readable(int fd, const std::optional<Clock::time_point>& deadline) {
+  if (!deadline) return true;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    struct pollfd pfd {};
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+    if (ready > 0) return true;  // data, EOF or an error: read() tells which
+    if (ready < 0 && errno != EINTR) return true;
+  }
+}
+
 // Reads one line from fd into secure memory, byte by byte so nothing after the line is
 // consumed. Strips the '\n' and one '\r' before it. Stops at EOF. Returns false with `err` set
-// on a read error; `too_long` when the line exceeds kMaxSecret.
+// on a read error; `too_long` when the line exceeds kMaxSecret; `timed_out` when `deadline`
+// passed first.
 struct LineResult {
   crypto::SecureBuffer line;
   int err = 0;
   bool too_long = false;
   bool saw_newline = false;
+  bool timed_out = false;
 };
 
-LineResult read_secret_line(int fd) {
+LineResult read_secret_line(int fd, const std::optional<Clock::time_point>& deadline = {}) {
   LineResult result;
   result.line = crypto::SecureBuffer(kMaxSecret + 1);
   std::size_t used = 0;
   for (;;) {
+    if (!wait_readable(fd, deadline)) {
+      result.timed_out = true;
+      break;
+    }
     std::uint8_t byte = 0;
     ssize_t n = ::read(fd, &byte, 1);
     if (n < 0) {
@@ -116,38 +148,113 @@ crypto::SecureBuffer password_from_file(const std::string& file) {
   return accept_line(read_secret_line(fd.get()), "password file " + file);
 }
 
-crypto::SecureBuffer password_from_command(const std::string& command) {
+// Hands the terminal's foreground to a process group and back (shells do the same for a job), so
+// that a password command in its own process group can still ask on the terminal (gpg's
+// pinentry, ssh-askpass in a tty). No-op without a controlling terminal or when this process is
+// not in its foreground.
+class TerminalHandoff {
+ public:
+  TerminalHandoff() : tty_(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) {
+    if (tty_ && ::tcgetpgrp(tty_.get()) == ::getpgrp()) own_group_ = ::getpgrp();
+  }
+  TerminalHandoff(const TerminalHandoff&) = delete;
+  TerminalHandoff& operator=(const TerminalHandoff&) = delete;
+  ~TerminalHandoff() {
+    if (own_group_ > 0) give_to(own_group_);
+  }
+  // The tty fd for the child (-1 when there is nothing to hand over).
+  [[nodiscard]] int child_tty() const noexcept { return own_group_ > 0 ? tty_.get() : -1; }
+  void give_to(pid_t group) noexcept {
+    if (own_group_ <= 0) return;
+    // From a background group tcsetpgrp raises SIGTTOU unless it is blocked.
+    sigset_t ttou;
+    sigset_t old;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    ::sigprocmask(SIG_BLOCK, &ttou, &old);
+    ::tcsetpgrp(tty_.get(), group);
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  }
+
+ private:
+  util::UniqueFd tty_;
+  pid_t own_group_ = 0;
+};
+
+std::string seconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return text;
+}
+
+crypto::SecureBuffer password_from_command(const std::string& command, double timeout) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     throw CliError(util::kExitInternal, "pipe: " + errno_text(errno));
   }
   util::UniqueFd read_end(fds[0]);
   util::UniqueFd write_end(fds[1]);
+  TerminalHandoff terminal;
   // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
   const char* shell = "/bin/sh";
   const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  const int child_tty = terminal.child_tty();
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(std::min(timeout, 1e7)));
   pid_t pid = ::fork();
   if (pid < 0) throw CliError(util::kExitInternal, "fork: " + errno_text(errno));
   if (pid == 0) {
+    // Its own process group, so that a timeout kills the shell and everything it started.
+    ::setpgid(0, 0);
+    if (child_tty >= 0) {
+      ::signal(SIGTTOU, SIG_IGN);
+      ::tcsetpgrp(child_tty, ::getpid());
+      ::signal(SIGTTOU, SIG_DFL);
+    }
     if (::dup2(write_end.get(), STDOUT_FILENO) < 0) ::_exit(127);
     ::execv(shell,
             const_cast<char* const*>(argv));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
     ::_exit(127);
   }
+  ::setpgid(pid, pid);  // also done by the child; whichever runs first
   write_end.reset();
-  LineResult line = read_secret_line(read_end.get());
+  LineResult line = read_secret_line(read_end.get(), deadline);
   // Drain the rest so the command is not killed by SIGPIPE; wipe what was read.
   std::array<char, 512> sink{};
-  for (;;) {
+  bool timed_out = line.timed_out;
+  while (!timed_out) {
+    if (!wait_readable(read_end.get(), deadline)) {
+      timed_out = true;
+      break;
+    }
     ssize_t n = ::read(read_end.get(), sink.data(), sink.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
   }
   sodium_memzero(sink.data(), sink.size());
   read_end.reset();
+  if (timed_out) ::kill(-pid, SIGKILL);  // the whole group: sh and whatever it started
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw CliError(util::kExitInternal, "waitpid: " + errno_text(errno));
+  for (;;) {
+    const pid_t got = ::waitpid(pid, &status, WNOHANG);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw CliError(util::kExitInternal, "waitpid: " + errno_text(errno));
+    }
+    if (got == pid) break;
+    // Its output is closed but it still runs: it has until the deadline to exit.
+    if (!timed_out && Clock::now() >= deadline) {
+      timed_out = true;
+      ::kill(-pid, SIGKILL);
+    }
+    ::usleep(10'000);
+  }
+  terminal.give_to(::getpgrp());
+  if (timed_out) {
+    throw CliError(util::kExitPassword,
+                   "the password command did not answer and exit within " + seconds_text(timeout) +
+                       " s and was killed (password_command_timeout in the config, "
+                       "--password-command-timeout on the command line)");
   }
   if (WIFSIGNALED(status)) {
     throw CliError(util::kExitPassword,
@@ -393,6 +500,15 @@ void add_key_options(CLI::App& command, KeyOptions& options, bool with_master_ke
                       "run CMD with /bin/sh -c; the password is the first line of its output")
                   ->type_name("CMD")
                   ->group(group);
+  command
+      .add_option_function<double>(
+          "--password-command-timeout",
+          [&options](const double& value) { options.password_command_timeout = value; },
+          "kill the password command (its process group) and fail when it has not answered "
+          "and exited within SECONDS (default 60; the config's password_command_timeout)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->group(group);
   auto* in = command
                  .add_flag("--password-stdin", options.password_stdin,
                            "read the password from the first line of standard input")
@@ -414,7 +530,10 @@ void add_key_options(CLI::App& command, KeyOptions& options, bool with_master_ke
 
 crypto::SecureBuffer read_password(const KeyOptions& options, const char* prompt, bool confirm) {
   if (options.password_file) return password_from_file(*options.password_file);
-  if (options.password_command) return password_from_command(*options.password_command);
+  if (options.password_command) {
+    return password_from_command(*options.password_command,
+                                 options.password_command_timeout.value_or(kDefaultCommandTimeout));
+  }
   if (options.password_stdin) return password_from_stdin();
   return password_from_prompt(prompt, confirm);
 }
@@ -429,8 +548,28 @@ crypto::MasterKey unlock(const std::filesystem::path& key_file, const KeyOptions
   return unlock(parsed, key_file.string(), options);
 }
 
+std::string unaffordable_kdf_message(const config::KeyFile& key_file, const std::string& where) {
+  return "key file " + where + " asks for Argon2id with " + KdfOptions::describe(key_file.kdf) +
+         "; this encfsr derives keys with at most " + std::to_string(crypto::kMaxAffordableOps) +
+         " passes over " + std::to_string(crypto::kMaxAffordableMem >> 20) +
+         " MiB (a key file in a copy is written by whoever holds the storage); unlock it with "
+         "--master-key-file, then lower its costs with passwd";
+}
+
+void check_kdf_affordable(const config::KeyFile& key_file, const std::string& where) {
+  if (!crypto::kdf_params_affordable(key_file.kdf)) {
+    throw CliError(util::kExitKeyFile, unaffordable_kdf_message(key_file, where));
+  }
+}
+
+crypto::Status unwrap_in_child(const config::KeyFile& key_file, std::string_view password,
+                               const std::string& where, crypto::MasterKey& out) {
+  if (!crypto::kdf_params_affordable(key_file.kdf)) return crypto::Status::kTooLong;
+  return open_key_file_in_child(key_file, password, where, out);
+}
+
 crypto::MasterKey unlock(const config::KeyFile& key_file, const std::string& where,
-                         const KeyOptions& options) {
+                         const KeyOptions& options, crypto::SecureBuffer* password_out) {
   if (options.master_key_file) {
     crypto::MasterKey master = master_from_paper_key_file(*options.master_key_file);
     if (!config::master_key_matches(key_file, master)) {
@@ -438,11 +577,15 @@ crypto::MasterKey unlock(const config::KeyFile& key_file, const std::string& whe
     }
     return master;
   }
+  // Before any password is asked and any hashing: a hostile copy's key file asking for
+  // 4 GiB x 64 passes costs nothing.
+  check_kdf_affordable(key_file, where);
   const std::string prompt = "Password for " + where + ": ";
   crypto::SecureBuffer password = read_password(options, prompt.c_str(), false);
   crypto::MasterKey master;
   switch (open_key_file_in_child(key_file, password.view(), where, master)) {
     case crypto::Status::kOk:
+      if (password_out != nullptr) *password_out = std::move(password);
       return master;
     case crypto::Status::kWrongPassword:
       throw CliError(util::kExitPassword, "wrong password for key file " + where);

@@ -47,6 +47,7 @@ struct MountArgs {
   bool foreground = false;
   bool debug = false;
   bool debug_names = false;
+  bool debug_dumpable = false;
   bool plain = false;
   bool decrypt = false;
   bool verbose = false;
@@ -196,6 +197,7 @@ int run_mount(MountArgs& args) {
   serve_options.entry_timeout = fuse_options.entry_timeout;
   serve_options.attr_timeout = fuse_options.attr_timeout;
   serve_options.max_inodes = fuse_options.max_inodes;
+  serve_options.dumpable = args.debug_dumpable;
 
   // Exactly one of these is set up; the factory below runs in the serving process.
   std::optional<ReverseSetup> reverse;
@@ -285,6 +287,9 @@ CommandRunner add_mount(CLI::App& app) {
   command->add_flag("--debug", args->debug, "log every FUSE call (without plaintext names)");
   command->add_flag("--debug-names", args->debug_names,
                     "show plaintext names in the logs (careful: they end up in syslog)");
+  command->add_flag("--debug-dumpable", args->debug_dumpable,
+                    "leave the serving process dumpable and core dumps allowed (for debugging a "
+                    "crash: a core file then holds the master key and plaintext)");
   command
       ->add_option("-o", args->options,
                    "mount options, comma-separated: allow_other, default_permissions, "

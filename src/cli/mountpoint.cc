@@ -15,11 +15,13 @@
 #include <filesystem>
 #include <sstream>
 
+#include "crypto/secure_buffer.h"
 #include "src/cli/cli_error.h"
 #include "src/fuse/session.h"
 #include "src/util/exit_codes.h"
 #include "src/util/log.h"
 #include "src/util/mountinfo.h"
+#include "src/util/no_core_dumps.h"
 #include "src/util/unique_fd.h"
 #include "src/util/write_all.h"
 
@@ -166,6 +168,17 @@ int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
     ::close(ready_fd);
     return code;
   };
+
+  // This may be a fork's child: its copies of the key pages are not locked any more.
+  if (const int err = crypto::relock_secure_buffers(); err != 0) {
+    util::log::warning("cannot lock the key material in memory (RLIMIT_MEMLOCK?): " +
+                       errno_text(err));
+  }
+  if (!options.dumpable) {
+    if (const int err = util::forbid_core_dumps(); err != 0) {
+      return fail(util::kExitInternal, "cannot turn off core dumps: " + errno_text(err));
+    }
+  }
 
   std::unique_ptr<fs::View> view;
   try {

@@ -48,7 +48,10 @@ struct ServeOptions {
   std::optional<double> attr_timeout;
   unsigned max_threads = 0;
   std::optional<std::size_t> max_inodes;  // see fuse::SessionOptions (default there)
-  bool daemon = false;                    // after readiness: chdir /, syslog, stdio to /dev/null
+  bool daemon = false;  // after readiness: chdir /, syslog, stdio to /dev/null
+  // Leave the process dumpable and core dumps as the limits say (mount --debug-dumpable);
+  // by default the serving process is not dumpable and has RLIMIT_CORE 0.
+  bool dumpable = false;
   // If >= 0: when the loop has ended, "LOOKUPS BYTES\n" (the FsContext counters) is written
   // there and the fd closed (the summary of `encfsr run`). See read_serve_stats.
   int stats_fd = -1;
@@ -65,10 +68,13 @@ std::optional<ServeStats> read_serve_stats(int read_fd);
 // reverse view keeps out of its own mountpoint).
 using ViewFactory = std::function<std::unique_ptr<fs::View>(const std::string& mountpoint)>;
 
-// Builds the view, mounts it on `abs_mountpoint`, reports readiness to `ready_fd` (if >= 0,
-// then closes it) and serves until unmount or SIGINT/SIGTERM/SIGHUP; unmounts on the way out.
-// Returns an exit code. Failures before readiness: with ready_fd >= 0 the code and message go
-// to the pipe (and the code is returned); with ready_fd < 0 they are thrown as CliError.
+// First hardens the serving process: locks the key material again (mlock does not survive the
+// fork that made a daemon; crypto::relock_secure_buffers) and, unless options.dumpable, forbids
+// core dumps (util::forbid_core_dumps). Then builds the view, mounts it on `abs_mountpoint`,
+// reports readiness to `ready_fd` (if >= 0, then closes it) and serves until unmount or
+// SIGINT/SIGTERM/SIGHUP; unmounts on the way out. Returns an exit code. Failures before readiness:
+// with ready_fd >= 0 the code and message go to the pipe (and the code is returned); with ready_fd
+// < 0 they are thrown as CliError.
 int serve(const ViewFactory& make_view, const std::string& abs_mountpoint,
           const ServeOptions& options, int ready_fd);
 

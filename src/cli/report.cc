@@ -96,12 +96,38 @@ void DamageReport::add(const fs::Damage& damage) {
   add(std::move(record));
 }
 
+namespace {
+
+std::string identity_of(const DamageRecord& record) {
+  return record.path.empty() ? "c:" + record.cipher_path : "p:" + record.path;
+}
+
+}  // namespace
+
+bool DamageReport::keep_block_event(const DamageRecord& record) {
+  BlockTally& tally = blocks_[identity_of(record)];
+  const std::uint64_t block = *record.block;
+  if (std::find(tally.listed.begin(), tally.listed.end(), block) != tally.listed.end()) {
+    return true;  // the same block again (the view's report and the command's): merged later
+  }
+  if (tally.listed.size() < kMaxListedBlocks) {
+    tally.listed.push_back(block);
+    return true;
+  }
+  if (tally.more == 0 || block > tally.last_more) {
+    ++tally.more;
+    tally.last_more = block;
+  }
+  return false;
+}
+
 void DamageReport::add(DamageRecord record) {
   std::lock_guard lock(mutex_);
   if (record.kind == kChangedToken) {
     warnings_.push_back(std::move(record));
     return;
   }
+  if (record.kind == "block" && record.block && !keep_block_event(record)) return;
   // "metadata" says the copy's own inode differs; the entry itself is intact and restorable.
   if (!record.path.empty() && record.kind != "metadata") paths_.insert(record.path);
   events_.push_back(std::move(record));
@@ -138,18 +164,46 @@ std::vector<DamageRecord> DamageReport::records() const {
   // (so the view's report and the command's own EIO of the same block meet), else the cipher
   // path.
   std::map<std::tuple<std::string, std::string, std::uint64_t, bool>, std::size_t> index;
+  // identity -> index in merged of its last "block" record, for files with unlisted blocks.
+  std::map<std::string, std::size_t> last_block;
   for (const DamageRecord& event : events_) {
-    auto key = std::make_tuple(event.path.empty() ? "c:" + event.cipher_path : "p:" + event.path,
-                               event.kind, event.block.value_or(0), event.block.has_value());
+    std::string identity = identity_of(event);
+    auto key =
+        std::make_tuple(identity, event.kind, event.block.value_or(0), event.block.has_value());
     auto [it, inserted] = index.emplace(std::move(key), merged.size());
     if (inserted) {
+      if (event.kind == "block") {
+        auto tally = blocks_.find(identity);
+        if (tally != blocks_.end() && tally->second.more > 0) {
+          last_block[std::move(identity)] = merged.size();
+        }
+      }
       merged.push_back(event);
       continue;
     }
     DamageRecord& kept = merged[it->second];
     if (kept.cipher_path.empty()) kept.cipher_path = event.cipher_path;
   }
-  return merged;
+  if (last_block.empty()) return merged;
+  // Each file's "more-blocks" record right after its last listed block.
+  std::vector<std::size_t> after(merged.size(), 0);  // 1 + index into `mores`, or 0
+  std::vector<DamageRecord> mores;
+  for (const auto& [identity, at] : last_block) {
+    DamageRecord more;
+    more.kind = kMoreBlocksToken;
+    more.path = merged[at].path;
+    more.cipher_path = merged[at].cipher_path;
+    more.count = blocks_.at(identity).more;
+    mores.push_back(std::move(more));
+    after[at] = mores.size();
+  }
+  std::vector<DamageRecord> out;
+  out.reserve(merged.size() + mores.size());
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    out.push_back(std::move(merged[i]));
+    if (after[i] != 0) out.push_back(std::move(mores[after[i] - 1]));
+  }
+  return out;
 }
 
 std::size_t DamageReport::collapse_metadata(std::uint64_t entries) {
@@ -200,6 +254,15 @@ std::string printable_path(std::string_view path) {
 
 std::string damage_line(const DamageRecord& record) {
   std::string line = "damaged: " + printable_path(record.shown_path()) + ": ";
+  if (record.kind == kMoreBlocksToken) {
+    return line + "and " + std::to_string(record.count.value_or(0)) +
+           " more damaged blocks (not listed)";
+  }
+  if (record.kind == kUncheckedToken) {
+    return line + "and " + std::to_string(record.count.value_or(0)) +
+           " more blocks unchecked from block " + std::to_string(record.block.value_or(0)) +
+           " (stopped after " + std::to_string(kMaxDamagedRun) + " damaged blocks in a row)";
+  }
   // "block 12" rather than "block block 12"; any other kind with a block number gets
   // " block N" after it.
   if (record.kind != "block") line += record.kind;
@@ -263,6 +326,7 @@ std::string json_damage_array(const std::vector<DamageRecord>& records) {
     out += ",\"kind\":" + json_string(record.kind);
     out += ",\"block\":";
     out += record.block ? std::to_string(*record.block) : "null";
+    if (record.count) out += ",\"count\":" + std::to_string(*record.count);
     out += '}';
   }
   out += ']';

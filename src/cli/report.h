@@ -3,7 +3,9 @@
 //
 // DamageReport collects every damage event (from the decrypt view's DamageSink and from the
 // commands' own reads) as it happens and merges them for output: the same path + kind + block is
-// listed once. Paths in the output are plaintext view paths ("home/a/b.txt") when known, else
+// listed once. Bad blocks are listed up to kMaxListedBlocks per file; further ones are only
+// counted (one "more-blocks" line), so a huge damaged file in a copy costs a few records, not
+// one per block. Paths in the output are plaintext view paths ("home/a/b.txt") when known, else
 // paths inside the ciphertext copy. This is user-facing output the user asked for, not logging.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -28,11 +31,24 @@ struct DamageRecord {
                             // "key-file"
   std::string path;         // plaintext view path, empty when unknown
   std::string cipher_path;  // path in the copy, empty when unknown
-  std::optional<std::uint64_t> block;  // for "block"
+  std::optional<std::uint64_t> block;  // for "block"; the first unchecked block for "unchecked"
+  // For "more-blocks": how many further bad blocks were found but not listed; for "unchecked":
+  // how many blocks were not read.
+  std::optional<std::uint64_t> count;
 
   // What the text output names: the plaintext path, else the cipher path.
   const std::string& shown_path() const noexcept { return path.empty() ? cipher_path : path; }
 };
+
+// Bad blocks listed per file; the rest are counted.
+inline constexpr std::size_t kMaxListedBlocks = 16;
+// A file's read stops after this many bad blocks in a row (read_file): the rest is left
+// unchecked ("unchecked" record), so a huge file of garbage costs 64 blocks of work, not its size.
+inline constexpr std::uint64_t kMaxDamagedRun = 64;
+// Tokens of the summary records: further bad blocks counted but not listed, and blocks left
+// unread after a run of bad ones (read_file).
+inline constexpr const char* kMoreBlocksToken = "more-blocks";
+inline constexpr const char* kUncheckedToken = "unchecked";
 
 // The token of the "changed during backup" warning (fs::DamageKind::kChanged).
 inline constexpr const char* kChangedToken = "changed";
@@ -57,7 +73,9 @@ class DamageReport {
   // Whether any event other than "metadata" names plaintext path `path`.
   bool has_damage(std::string_view path) const;
 
-  // The merged list of damage, in order of first appearance (warnings are not damage).
+  // The merged list of damage, in order of first appearance (warnings are not damage); a file
+  // with more than kMaxListedBlocks bad blocks gets a "more-blocks" record after its last
+  // listed block.
   std::vector<DamageRecord> records() const;
   // Paths that changed during the backup (warnings), in order, each once, leaving out paths
   // that are damaged.
@@ -70,10 +88,21 @@ class DamageReport {
   std::size_t collapse_metadata(std::uint64_t entries);
 
  private:
+  // The bad blocks of one file: the listed ones and a count of the others.
+  struct BlockTally {
+    std::vector<std::uint64_t> listed;  // at most kMaxListedBlocks
+    std::uint64_t more = 0;             // further distinct bad blocks seen
+    std::uint64_t last_more = 0;        // the highest of them (a file is read in order)
+  };
+  // Whether a "block" event is to be kept in events_ (else it was counted).
+  bool keep_block_event(const DamageRecord& record);
+
   mutable std::mutex mutex_;
   std::vector<DamageRecord> events_;
   std::vector<DamageRecord> warnings_;
   std::unordered_set<std::string> paths_;
+  // By identity: "p:" + plaintext path, else "c:" + cipher path.
+  std::unordered_map<std::string, BlockTally> blocks_;
 };
 
 // The line printed instead of per-entry "metadata" damage when collapse_metadata dropped it.

@@ -36,6 +36,9 @@ ReverseSetup prepare_reverse(const std::filesystem::path& config_file, const Key
       effective.password_command = *config.password_command;
     }
   }
+  if (!effective.password_command_timeout) {
+    effective.password_command_timeout = config.password_command_timeout;
+  }
 
   config::KeyFile key_file;
   try {
@@ -44,9 +47,8 @@ ReverseSetup prepare_reverse(const std::filesystem::path& config_file, const Key
     throw CliError(util::kExitKeyFile, std::string("key file ") + e.what());
   }
   crypto::MasterKey master = unlock(key_file, config.key.string(), effective);
-  std::string text =
-      config::serialize_key_file_with_view(key_file, config.names, config.manifests,
-                                           crypto::KeySet(master));
+  std::string text = config::serialize_key_file_with_view(key_file, config.names, config.manifests,
+                                                          crypto::KeySet(master));
   struct stat key_stat {};
   if (::stat(config.key.c_str(), &key_stat) != 0) {
     throw CliError(util::kExitKeyFile,

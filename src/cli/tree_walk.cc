@@ -208,6 +208,8 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
   }
   fs::OpenFile& file = **opened;
   const auto size = static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
+  const std::uint64_t blocks = (size + crypto::kBlockSize - 1) / crypto::kBlockSize;
+  std::uint64_t bad_run = 0;  // failing blocks in a row
   std::uint64_t offset = 0;
   while (offset < size) {
     const std::uint64_t want = std::min<std::uint64_t>(buffer.size(), size - offset);
@@ -219,6 +221,7 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
       }
       if (!hand_over(buffer.first(*got))) return outcome;
       offset += *got;
+      bad_run = 0;
       continue;
     }
     if (got.error() != EIO) {
@@ -239,6 +242,7 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
         }
         if (!hand_over(buffer.first(*part))) return outcome;
         at += *part;
+        bad_run = 0;
         continue;
       }
       if (part.error() != EIO) {
@@ -247,6 +251,18 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
       }
       record("block", at / crypto::kBlockSize);
       if (stop_at_damage) return outcome;
+      if (++bad_run >= kMaxDamagedRun) {
+        const std::uint64_t next = at / crypto::kBlockSize + 1;
+        if (next < blocks) {
+          DamageRecord rest;
+          rest.kind = kUncheckedToken;
+          rest.path = node.path;
+          rest.block = next;
+          rest.count = blocks - next;
+          report.add(std::move(rest));
+        }
+        return outcome;
+      }
       std::fill_n(buffer.begin(), len, std::uint8_t{0});
       if (!hand_over(buffer.first(len))) return outcome;
       at = block_end;

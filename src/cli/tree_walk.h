@@ -103,6 +103,8 @@ struct ReadOutcome {
 // is added to `report` as "block" damage of `node.path` and, unless `stop_at_damage`, handed to
 // the consumer as zeros (so the output keeps its offsets) before the next block is read.
 // A file shorter than its st_size is "size" damage; another errno is "unreadable" damage.
+// After kMaxDamagedRun failing blocks in a row the read stops: the blocks after them are one
+// "unchecked" record (its first block and their number) and are not handed to the consumer.
 ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8_t> buffer,
                       DamageReport& report, bool stop_at_damage,
                       const std::function<int(std::span<const std::uint8_t>)>& consume);

@@ -7,10 +7,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -22,6 +21,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/copy_setup.h"
 #include "src/cli/tree_walk.h"
+#include "src/fs/backing_io.h"
 #include "src/fs/decrypt_view.h"
 #include "src/util/exit_codes.h"
 
@@ -96,47 +96,87 @@ void key_file_damage(DamageReport& report) {
   report.add(std::move(damage));
 }
 
-// When the key came from another file (--key), the copy's own encfsr.key is checked too: it must
-// parse, belong to the same master key, carry a valid view section if it has one, and, when it
-// shares the given key file's salt and nonce (the same wrap), be that file byte for byte in its
-// canonical part. A copy without encfsr.key (key_in_view: false) is fine.
-void check_copy_key_file(const std::filesystem::path& cipher_dir, const CopyOptions& options,
-                         const crypto::MasterKey& master, DamageReport& report) {
-  if (!options.key) return;  // the key was read from the copy's file and opened: it is intact
-  const std::filesystem::path file = cipher_dir / crypto::kKeyFileName;
-  std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::symlink_status(file, ec))) return;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    key_file_damage(report);
-    return;
+// The copy's own encfsr.key must open with the password given, so that the copy plus that
+// password is enough to restore. Without --key, open_copy unwrapped it already. With --key, it
+// must parse, belong to the same master key, carry a valid view section if it has one, be the
+// given file byte for byte in its canonical part when it shares its salt and nonce (the same
+// wrap), and otherwise unwrap with the password (in a child, costs capped as for any key file).
+// Problems are "key-file" damage. Returns the line to print when it was not checked against a
+// password (the paper key unlocked, or the copy keeps no key file), or a note on the damage;
+// empty when it was checked and is fine. `checked` says whether a password check happened.
+std::string check_copy_key_file(const OpenedCopy& copy, const CopyOptions& options,
+                                DamageReport& report, bool& checked) {
+  checked = false;
+  const std::string not_checked =
+      "key file: the copy's encfsr.key was not checked against a password (unlocked with the "
+      "paper key)";
+  if (!options.key) {  // the key was read from the copy's own file and opened
+    checked = !copy.password.empty();
+    return checked ? std::string() : not_checked;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  auto own = fs::read_small_file(copy.root.get(), std::string(crypto::kKeyFileName),
+                                 config::kMaxKeyFileBytes);
+  if (!own && own.error() == ENOENT) {
+    return "key file: the copy has no encfsr.key (key_in_view: false); restoring it needs the "
+           "key file kept elsewhere";
+  }
+  if (!own) {  // not a regular file (a symlink, a device, a FIFO), too large, unreadable
+    key_file_damage(report);
+    return std::string("key file: the copy's encfsr.key cannot be read as a key file: ") +
+           (own.error() == EINVAL  ? "not a regular file"
+            : own.error() == EFBIG ? "larger than 64 KiB"
+                                   : std::strerror(own.error()));
+  }
   config::KeyFile copy_key;
   std::string error;
-  if (!config::parse_key_file(text.str(), copy_key, error)) {
+  if (!config::parse_key_file(*own, copy_key, error)) {
     key_file_damage(report);
-    return;
+    return "key file: the copy's encfsr.key: " + error;
   }
-  const crypto::KeySet keys(master);
-  if (!config::master_key_matches(copy_key, master)) {
+  const crypto::KeySet keys(copy.master);
+  if (!config::master_key_matches(copy_key, copy.master) ||
+      (copy_key.names && !config::view_section_valid(copy_key, keys))) {
     key_file_damage(report);
-    return;
+    return std::string();
   }
-  if (copy_key.names && !config::view_section_valid(copy_key, keys)) {
-    key_file_damage(report);
-    return;
-  }
+  bool same_wrap = false;
   try {
     const config::KeyFile given = config::read_key_file(*options.key);
     if (given.wrapped.salt == copy_key.wrapped.salt &&
-        given.wrapped.nonce == copy_key.wrapped.nonce &&
-        config::serialize_key_file(given) != config::serialize_key_file(copy_key)) {
-      key_file_damage(report);
+        given.wrapped.nonce == copy_key.wrapped.nonce) {
+      if (config::serialize_key_file(given) != config::serialize_key_file(copy_key)) {
+        key_file_damage(report);
+        return "key file: the copy's encfsr.key is the wrap of " + *options.key +
+               " with other parameters (tampered with)";
+      }
+      same_wrap = true;
     }
   } catch (const config::KeyFileError&) {
-    // open_copy read it a moment ago; nothing to compare against now.
+    // open_copy read it a moment ago; unwrap the copy's own below.
+  }
+  if (copy.password.empty()) return not_checked;
+  if (same_wrap) {  // the very wrap the password opened a moment ago
+    checked = true;
+    return std::string();
+  }
+  const std::string where = "encfsr.key of the copy";
+  crypto::MasterKey opened;
+  switch (unwrap_in_child(copy_key, copy.password.view(), where, opened)) {
+    case crypto::Status::kOk:
+      checked = true;
+      return std::string();
+    case crypto::Status::kTooLong:
+      key_file_damage(report);
+      return unaffordable_kdf_message(copy_key, where);
+    case crypto::Status::kWrongPassword:
+      checked = true;
+      key_file_damage(report);
+      return "key file: the copy's encfsr.key does not open with the given password (changed "
+             "since this backup, or tampered with): restoring from this copy alone needs its "
+             "password or the paper key";
+    default:
+      key_file_damage(report);
+      return std::string();
   }
 }
 
@@ -174,7 +214,7 @@ std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::s
 
 std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
                         const std::vector<std::string>& changed, bool completeness_checked,
-                        std::size_t metadata_collapsed) {
+                        std::size_t metadata_collapsed, std::optional<bool> key_file_checked) {
   std::string changed_json = "[";
   for (const std::string& path : changed) {
     if (changed_json.size() > 1) changed_json += ",";
@@ -191,6 +231,9 @@ std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord
          ",\"completeness_checked\":" + (completeness_checked ? "true" : "false") +
          (metadata_collapsed > 0
               ? ",\"metadata_not_compared\":" + std::to_string(metadata_collapsed)
+              : std::string()) +
+         (key_file_checked
+              ? std::string(",\"key_file_checked\":") + (*key_file_checked ? "true" : "false")
               : std::string()) +
          "}";
 }
@@ -224,10 +267,14 @@ CommandRunner add_verify(CLI::App& app) {
 
   return [state]() -> int {
     const std::filesystem::path cipher_dir = state->cipher_dir;
+    state->copy.keep_password = true;
     OpenedCopy copy = open_copy(cipher_dir, state->copy);
 
     DamageReport report;
-    check_copy_key_file(cipher_dir, state->copy, copy.master, report);
+    bool key_file_checked = false;
+    const std::string key_file_note =
+        check_copy_key_file(copy, state->copy, report, key_file_checked);
+    copy.password = crypto::SecureBuffer();  // not needed any more
     fs::DecryptOptions view_options;
     view_options.names = copy.names;
     view_options.manifests = copy.manifests;
@@ -251,7 +298,9 @@ CommandRunner add_verify(CLI::App& app) {
     const std::vector<DamageRecord> damaged = report.records();
     const std::vector<std::string> changed = report.changed_during_backup();
     if (state->json) {
-      std::printf("%s\n", verify_json(stats, damaged, changed, manifests, collapsed).c_str());
+      std::printf(
+          "%s\n",
+          verify_json(stats, damaged, changed, manifests, collapsed, key_file_checked).c_str());
     } else if (!state->quiet) {
       std::printf("%s\n", verify_summary(stats, damaged.size(), changed.size()).c_str());
       for (const DamageRecord& record : damaged) std::printf("%s\n", damage_line(record).c_str());
@@ -259,6 +308,7 @@ CommandRunner add_verify(CLI::App& app) {
         std::printf("changed during backup: %s\n", printable_path(path).c_str());
       }
       if (!manifests) std::printf("%s\n", kNoManifestsLine);
+      if (!key_file_note.empty()) std::printf("%s\n", key_file_note.c_str());
       if (collapsed > 0) {
         std::printf("%s\n", metadata_collapsed_line(collapsed, stats.entries).c_str());
       }

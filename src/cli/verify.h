@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,13 @@ VerifyStats verify_view(fs::View& view, DamageReport& report);
 std::string verify_summary(const VerifyStats& stats, std::size_t damaged, std::size_t changed = 0);
 // {"entries":N,"files":N,"directories":N,"symlinks":N,"bytes":N,"damaged":[...],
 //  "changed_during_backup":[PATH...],"completeness_checked":true|false}, plus
-//  "metadata_not_compared":N when DamageReport::collapse_metadata dropped N "metadata" entries
+//  "metadata_not_compared":N when DamageReport::collapse_metadata dropped N "metadata" entries,
+//  and "key_file_checked":true|false when given (whether the copy's own key file was opened
+//  with the password)
 std::string verify_json(const VerifyStats& stats, const std::vector<DamageRecord>& damaged,
                         const std::vector<std::string>& changed = {},
-                        bool completeness_checked = true, std::size_t metadata_collapsed = 0);
+                        bool completeness_checked = true, std::size_t metadata_collapsed = 0,
+                        std::optional<bool> key_file_checked = std::nullopt);
 // The line verify prints for a copy without manifests.
 inline constexpr const char* kNoManifestsLine =
     "completeness not checked: the copy has no directory manifests (made with manifests: false "

@@ -82,15 +82,9 @@ mode_t entry_type(int dir_fd, const RawEntry& entry) {
 }
 
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit) {
-  auto file = util::open_regular(dir_fd, name.c_str(), O_NOFOLLOW, EINVAL);
-  if (!file) return util::Errno{file.error() == ELOOP ? EINVAL : file.error()};
-  if (static_cast<std::uint64_t>(file->st.st_size) > limit) return util::Errno{EFBIG};
-  std::string out(limit + 1, '\0');
-  auto n = pread_full(file->fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
-  if (!n) return util::Errno{n.error()};
-  if (*n > limit) return util::Errno{EFBIG};
-  out.resize(*n);
-  return out;
+  auto text = util::read_regular_file(dir_fd, name.c_str(), O_NOFOLLOW, EINVAL, limit);
+  if (!text) return util::Errno{text.error() == ELOOP ? EINVAL : text.error()};
+  return text;
 }
 
 util::Result<std::string> read_link(int dir_fd, const std::string& name) {

@@ -11,6 +11,9 @@
 
 #include <sys/stat.h>
 
+#include <cstddef>
+#include <string>
+
 #include "src/util/result.h"
 #include "src/util/unique_fd.h"
 
@@ -25,5 +28,14 @@ struct OpenedFile {
 // O_NOCTTY | O_NONBLOCK | `extra_flags` (e.g. O_NOFOLLOW, O_NOATIME). Anything but a regular
 // file gives `not_regular` (the caller's errno for "not what was expected"). Never blocks.
 Result<OpenedFile> open_regular(int dir_fd, const char* path, int extra_flags, int not_regular);
+
+// The whole contents of a regular file opened with open_regular(), at most `limit` bytes: the
+// one reader of every small file whose size someone else controls (a copy's key file, side
+// files and manifests, CACHEDIR.TAG). EFBIG when the file holds more than `limit` bytes (its
+// st_size is checked first, so a huge sparse file costs nothing; a file that grows while it is
+// read stops at limit + 1 bytes); `not_regular` for anything but a regular file. Memory used
+// is the file's size, never `limit` up front.
+Result<std::string> read_regular_file(int dir_fd, const char* path, int extra_flags,
+                                      int not_regular, std::size_t limit);
 
 }  // namespace encfsr::util

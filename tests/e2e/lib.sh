@@ -180,7 +180,7 @@ PASSWORD='correct horse battery staple'
 init_key() {  # init_key KEY PASSFILE
   printf '%s\n' "$PASSWORD" >"$2"
   chmod 600 "$2"
-  "$ENCFSR" init --key "$1" --password-file "$2" --quiet --kdf-ops 1 --kdf-mem-mib 8 \
+  "$ENCFSR" init --key "$1" --password-file "$2" --quiet --kdf-ops 1 --kdf-mem-mib 8 --insecure-kdf \
     || die "encfsr init failed"
 }
 write_config() {  # write_config CFG KEY PASS SRC [NAME]

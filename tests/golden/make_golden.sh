@@ -40,7 +40,7 @@ cp "plain/$GOLDEN_LINK_DIR/one" "plain/$GOLDEN_LINK_DIR/two"
 if $new_key || [ ! -f key ] || [ ! -f password ]; then
   rm -f key
   printf 'golden test password\n' >password
-  "$ENCFSR" init --key key --password-file password --quiet --kdf-ops 1 --kdf-mem-mib 8
+  "$ENCFSR" init --key key --password-file password --quiet --kdf-ops 1 --kdf-mem-mib 8 --insecure-kdf
 fi
 cp key password "$tmp/"
 chmod 600 "$tmp/key" "$tmp/password"

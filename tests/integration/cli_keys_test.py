@@ -23,7 +23,7 @@ import time
 import unittest
 
 BIN = os.environ.get("ENCFSR_BIN", "")
-FAST = ["--kdf-ops", "1", "--kdf-mem-mib", "8"]
+FAST = ["--kdf-ops", "1", "--kdf-mem-mib", "8", "--insecure-kdf"]
 PAPER_RE = re.compile(r"\b(?:[A-Z2-7]{4}-){13}[A-Z2-7]{4}\b")
 SUBCOMMANDS = ["init", "passwd", "mount", "run", "umount", "restore", "verify", "path"]
 
@@ -154,6 +154,16 @@ class CliKeysTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, text(proc))
         return key, pw, proc
 
+    def init_key_with_paper(self, password="correct horse", name="k.key"):
+        """init writing its paper key to a file (stdout is not a terminal here): (key, password
+        file, paper key text)."""
+        paper_file = self.path(name + ".paper")
+        key, pw, _ = self.init_key(password, name, extra=["--paper-key-file", paper_file])
+        with open(paper_file) as f:
+            papers = PAPER_RE.findall(f.read())
+        self.assertEqual(len(papers), 1)
+        return key, pw, papers[0]
+
     def make_config(self, key, names="base64url", extra=""):
         src = self.path("src")
         os.makedirs(os.path.join(src, "a"), exist_ok=True)
@@ -181,14 +191,53 @@ class CliKeysTest(unittest.TestCase):
 
     # ---- init ----
 
-    def test_init_password_file_prints_paper_key_once(self):
+    def test_init_paper_key_not_printed_when_stdout_is_not_a_terminal(self):
         key, _, proc = self.init_key()
         out = proc.stdout.decode()
-        self.assertEqual(len(PAPER_RE.findall(out)), 1, out)
-        self.assertRegex(out.lower(), r"keep|safe")
+        self.assertEqual(PAPER_RE.findall(out), [], out)
+        self.assertIn("paper key was not printed", out)
+        self.assertIn("--paper-key-file", out)
+        self.assertEqual(len(out.strip().splitlines()), 1, out)
         self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
         with open(key) as f:
             self.assertTrue(f.read().startswith("encfsr-key: 1\n"))
+
+    def test_init_paper_key_file(self):
+        paper_file = self.path("paper.txt")
+        key, pw, proc = self.init_key(extra=["--paper-key-file", paper_file])
+        out = proc.stdout.decode()
+        self.assertEqual(PAPER_RE.findall(out), [], out)
+        self.assertIn(paper_file, out)
+        self.assertEqual(stat.S_IMODE(os.stat(paper_file).st_mode), 0o600)
+        with open(paper_file) as f:
+            papers = PAPER_RE.findall(f.read())
+        self.assertEqual(len(papers), 1)
+        # It is the key's paper key.
+        config = self.make_config(key)
+        ok = self.path_encrypt(config, "home", ["--master-key-file", paper_file])
+        self.assertEqual(ok.returncode, 0, text(ok))
+        # Never over an existing file (nor through a symlink); no key is made then.
+        other = self.path("other.key")
+        proc = self.encfsr(["init", "--key", other, "--password-file", pw,
+                            "--paper-key-file", paper_file] + FAST)
+        self.assert_error(proc, 4, "cannot create paper key file " + paper_file)
+        self.assertFalse(os.path.exists(other))
+        os.symlink(self.path("target"), self.path("link.paper"))
+        proc = self.encfsr(["init", "--key", other, "--password-file", pw,
+                            "--paper-key-file", self.path("link.paper")] + FAST)
+        self.assertNotEqual(proc.returncode, 0, text(proc))
+        self.assertFalse(os.path.exists(self.path("target")))
+        self.assertFalse(os.path.exists(other))
+
+    def test_init_prints_paper_key_once_on_a_terminal(self):
+        key = self.path("tty.key")
+        pw = self.write("tty.pw", "pw on tty\n")
+        session = PtySession(["init", "--key", key, "--password-file", pw] + FAST)
+        code = session.finish()
+        self.assertEqual(code, 0, session.output)
+        out = session.output.decode(errors="replace")
+        self.assertEqual(len(PAPER_RE.findall(out)), 1, out)
+        self.assertRegex(out.lower(), r"keep|safe")
 
     def test_init_quiet_prints_nothing(self):
         key, pw, proc = self.init_key(extra=["--quiet"])
@@ -271,12 +320,26 @@ class CliKeysTest(unittest.TestCase):
 
     def test_kdf_cost_range(self):
         pw = self.write("p.pw", "pw\n")
-        for args in (["--kdf-ops", "0"], ["--kdf-ops", "65"], ["--kdf-mem-mib", "0"],
-                     ["--kdf-mem-mib", "5000"], ["--kdf-ops", "x"]):
+        for args in (["--kdf-ops", "0"], ["--kdf-ops", "17"], ["--kdf-mem-mib", "0"],
+                     ["--kdf-mem-mib", "2049"], ["--kdf-ops", "x"],
+                     ["--kdf-ops", "1", "--kdf-mem-mib", "8"],  # cheap without --insecure-kdf
+                     ["--kdf-ops", "1"], ["--kdf-mem-mib", "63"]):
             proc = self.encfsr(["init", "--key", self.path("k.key"), "--password-file", pw]
                                + args)
             self.assertEqual(proc.returncode, 2, (args, text(proc)))
             self.assertFalse(os.path.exists(self.path("k.key")))
+        proc = self.encfsr(["init", "--key", self.path("k.key"), "--password-file", pw,
+                            "--kdf-ops", "1", "--kdf-mem-mib", "8"])
+        self.assert_error(proc, 2, "below libsodium's INTERACTIVE level", "--insecure-kdf")
+        # passwd keeps a cheap key's costs only with --insecure-kdf.
+        key, pw2, _ = self.init_key(name="cheap.key", extra=["-q"])
+        new = self.write("new.pw", "new\n")
+        proc = self.encfsr(["passwd", "--key", key, "--password-file", pw2,
+                            "--new-password-file", new])
+        self.assert_error(proc, 2, "--insecure-kdf")
+        proc = self.encfsr(["passwd", "--key", key, "--password-file", pw2,
+                            "--new-password-file", new, "--insecure-kdf"])
+        self.assertEqual(proc.returncode, 0, text(proc))
 
     # ---- terminal prompt ----
 
@@ -338,8 +401,7 @@ class CliKeysTest(unittest.TestCase):
     # ---- passwd ----
 
     def test_passwd_keeps_master_key(self):
-        key, old_pw, proc = self.init_key(password="old password")
-        paper = PAPER_RE.findall(proc.stdout.decode())[0]
+        key, old_pw, paper = self.init_key_with_paper(password="old password")
         paper_file = self.write("paper.txt", paper.lower().replace("-", " ") + "\n")
         config = self.make_config(key)
         before = self.path_encrypt(config, "home/a/b.txt", ["--password-file", old_pw])
@@ -349,7 +411,7 @@ class CliKeysTest(unittest.TestCase):
 
         new_pw = self.write("new.pw", "new password\n")
         proc = self.encfsr(["passwd", "--key", key, "--password-file", old_pw,
-                            "--new-password-file", new_pw])
+                            "--new-password-file", new_pw, "--insecure-kdf"])
         self.assertEqual(proc.returncode, 0, text(proc))
         with open(key, "rb") as f:
             new_text = f.read()
@@ -370,7 +432,8 @@ class CliKeysTest(unittest.TestCase):
 
         # passwd with the paper key as the old secret, the new one from stdin.
         proc = self.encfsr(["passwd", "--key", key, "--master-key-file", paper_file,
-                            "--new-password-stdin"], stdin_data="third password\n")
+                            "--new-password-stdin", "--insecure-kdf"],
+                           stdin_data="third password\n")
         self.assertEqual(proc.returncode, 0, text(proc))
         third = self.encfsr(["path", "encrypt", "--password-stdin", config, "home/a/b.txt"],
                             stdin_data="third password\n")
@@ -379,8 +442,8 @@ class CliKeysTest(unittest.TestCase):
     def test_passwd_old_and_new_from_stdin(self):
         key, _, _ = self.init_key(password="one", extra=["-q"])
         config = self.make_config(key)
-        proc = self.encfsr(["passwd", "--key", key, "--password-stdin", "--new-password-stdin"],
-                           stdin_data="one\ntwo\n")
+        proc = self.encfsr(["passwd", "--key", key, "--password-stdin", "--new-password-stdin",
+                            "--insecure-kdf"], stdin_data="one\ntwo\n")
         self.assertEqual(proc.returncode, 0, text(proc))
         ok = self.encfsr(["path", "encrypt", "--password-stdin", config, "home"],
                          stdin_data="two\n")
@@ -397,15 +460,14 @@ class CliKeysTest(unittest.TestCase):
         bad = self.write("bad.pw", "not it\n")
         new = self.write("new.pw", "new\n")
         proc = self.encfsr(["passwd", "--key", key, "--password-file", bad,
-                            "--new-password-file", new])
+                            "--new-password-file", new, "--insecure-kdf"])
         self.assert_error(proc, 5, "wrong password for key file " + key)
         with open(key, "rb") as f:
             self.assertEqual(f.read(), before)
 
     def test_wrong_paper_key(self):
         key, _, _ = self.init_key(extra=["-q"])
-        _, _, other = self.init_key(name="other.key")
-        other_paper = PAPER_RE.findall(other.stdout.decode())[0]
+        _, _, other_paper = self.init_key_with_paper(name="other.key")
         paper_file = self.write("paper.txt", other_paper + "\n")
         config = self.make_config(key)
         proc = self.path_encrypt(config, "home", ["--master-key-file", paper_file])
@@ -609,10 +671,7 @@ class CliKeysTest(unittest.TestCase):
     def test_no_secret_in_any_output(self):
         password = "Sup3r-Secret-Passw0rd"
         new_password = "An0ther-Secret-Passw0rd"
-        key, pw, proc = self.init_key(password=password)
-        paper = PAPER_RE.findall(proc.stdout.decode())[0]
-        init_output = self.outputs.pop()  # the one place the paper key may appear
-        self.assertNotIn(password, init_output)
+        key, pw, paper = self.init_key_with_paper(password=password)
         paper_file = self.write("paper.txt", paper + "\n")
         new_pw = self.write("new.pw", new_password + "\n")
         config = self.make_config(key)
@@ -620,8 +679,10 @@ class CliKeysTest(unittest.TestCase):
         self.path_encrypt(config, "home/a/b.txt", ["--password-file", pw])
         self.path_encrypt(config, "home/a/b.txt", ["--password-file", bad])
         self.path_encrypt(config, "home/a/b.txt", ["--master-key-file", paper_file])
-        self.encfsr(["passwd", "--key", key, "--password-file", pw, "--new-password-file", new_pw])
-        self.encfsr(["passwd", "--key", key, "--password-file", pw, "--new-password-file", new_pw])
+        self.encfsr(["passwd", "--key", key, "--password-file", pw, "--new-password-file", new_pw,
+                     "--insecure-kdf"])
+        self.encfsr(["passwd", "--key", key, "--password-file", pw, "--new-password-file", new_pw,
+                     "--insecure-kdf"])
         self.encfsr(["path", "encrypt", "--password-stdin", config, "home"],
                     stdin_data=new_password + "\n")
         self.encfsr(["init", "--key", key, "--password-file", pw])

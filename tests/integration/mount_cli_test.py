@@ -102,7 +102,7 @@ class MountCliTest(unittest.TestCase):
         os.chmod(cls.wrong_password_file, 0o600)
         cls.key = os.path.join(cls.tmp, "host.key")
         r = encfsr("init", "--key", cls.key, "--password-file", cls.password_file, "--quiet",
-                   "--kdf-ops", "1", "--kdf-mem-mib", "8")
+                   "--kdf-ops", "1", "--kdf-mem-mib", "8", "--insecure-kdf")
         if r.returncode != 0:
             raise AssertionError("init failed: %s" % r.stderr)
         cls.source = os.path.join(cls.tmp, "source")

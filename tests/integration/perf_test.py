@@ -295,7 +295,7 @@ class MemoryTest(Base):
         key = self.setup.path("costly.key")
         mountlib.run([encfsr_bin(), "init", "--key", key, "--password-file",
                       self.setup.password_file, "--kdf-ops", "1", "--kdf-mem-mib",
-                      str(self.KDF_MIB), "--quiet"])
+                      str(self.KDF_MIB), "--insecure-kdf", "--quiet"])
         sources = [{"name": "data", "path": self.source}]
         costly = mountlib.write_config(self.setup.path("costly.yaml"), key,
                                        self.setup.password_file, sources)

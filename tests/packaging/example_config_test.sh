@@ -16,7 +16,7 @@ echo host >"$WORK/etc/hostname"
 echo 'example password' >"$WORK/host.pass"
 chmod 600 "$WORK/host.pass"
 "$BIN" init --key "$WORK/host.key" --password-file "$WORK/host.pass" --quiet \
-  --kdf-ops 1 --kdf-mem-mib 8
+  --kdf-ops 1 --kdf-mem-mib 8 --insecure-kdf
 sed -e "s|^key: /etc/encfsr/host.key|key: $WORK/host.key|" \
     -e "s|^password_file: /etc/encfsr/host.pass|password_file: $WORK/host.pass|" \
     -e "s|^    path: /home$|    path: $WORK/home|" \

@@ -414,6 +414,29 @@ TEST(VerifyCoreTest, CountsAndListsEveryBadBlock) {
   EXPECT_EQ(t.view.outstanding(), 0);
 }
 
+TEST(VerifyCoreTest, RunOfBadBlocksStopsTheFileEarly) {
+  Tree t;  // etc/big.bin has 300 KiB: 75 blocks
+  for (std::uint64_t b = 0; b < 70; ++b) t.view.node(t.big).bad_blocks.insert(b);
+  for (std::uint64_t b = 0; b < 9; b += 2) t.view.node(t.a).bad_blocks.insert(b);
+  DamageReport report;
+  t.view.sink = report.sink();
+  verify_view(t.view, report);
+  t.view.sink = nullptr;
+  std::vector<std::string> lines;
+  for (const auto& r : report.records()) lines.push_back(damage_line(r));
+  std::vector<std::string> expected;
+  for (int b = 0; b < 16; ++b)
+    expected.push_back("damaged: etc/big.bin: block " + std::to_string(b));
+  expected.push_back("damaged: etc/big.bin: and 48 more damaged blocks (not listed)");
+  expected.push_back(
+      "damaged: etc/big.bin: and 11 more blocks unchecked from block 64 (stopped after 64 "
+      "damaged blocks in a row)");
+  // home/a.txt has blocks 0..3: bad blocks that are not in a row are all listed.
+  expected.insert(expected.begin(),
+                  {"damaged: home/a.txt: block 0", "damaged: home/a.txt: block 2"});
+  EXPECT_EQ(lines, expected);
+}
+
 TEST(VerifyCoreTest, CleanTreeAndJson) {
   Tree t;
   DamageReport report;
@@ -431,8 +454,8 @@ TEST(VerifyCoreTest, CleanTreeAndJson) {
             "{\"entries\":8,\"files\":4,\"directories\":3,\"symlinks\":1,\"bytes\":319594,"
             "\"damaged\":[],\"changed_during_backup\":[\"a/b\",\"c\"],"
             "\"completeness_checked\":false}");
-  DamageRecord r{"block", "a\"b\\c\n\x01\xff\xc3\xa9", "", 7};
-  DamageRecord k{"key-file", "", "encfsr.key", std::nullopt};
+  DamageRecord r{"block", "a\"b\\c\n\x01\xff\xc3\xa9", "", 7, std::nullopt};
+  DamageRecord k{"key-file", "", "encfsr.key", std::nullopt, std::nullopt};
   EXPECT_EQ(json_damage_array({r, k}),
             "[{\"path\":\"a\\\"b\\\\c\\n\\u0001\\ufffd\xc3\xa9\",\"cipher_path\":null,"
             "\"kind\":\"block\",\"block\":7},"
@@ -443,8 +466,8 @@ TEST(VerifyCoreTest, CleanTreeAndJson) {
 TEST(ReportTest, MergesSamePathKindBlock) {
   DamageReport report;
   report.add({fs::DamageKind::kBlock, "/c/x", "/home/x", 2});
-  report.add(DamageRecord{"block", "home/x", "", 2});
-  report.add(DamageRecord{"block", "home/x", "", 3});
+  report.add(DamageRecord{"block", "home/x", "", 2, std::nullopt});
+  report.add(DamageRecord{"block", "home/x", "", 3, std::nullopt});
   report.add({fs::DamageKind::kName, "c/bad", "", 0});
   report.add({fs::DamageKind::kName, "c/bad", "", 0});
   const auto records = report.records();
@@ -458,6 +481,39 @@ TEST(ReportTest, MergesSamePathKindBlock) {
   EXPECT_FALSE(report.has_damage("home/y"));
   EXPECT_TRUE(report.damaged_since(1, "home/x"));
   EXPECT_FALSE(report.damaged_since(3, "home/x"));
+}
+
+TEST(ReportTest, BlocksListedPerFileUpToALimitThenCounted) {
+  DamageReport report;
+  // 100 bad blocks of one file, each reported twice (the view's sink and the command's read),
+  // then one of another file.
+  for (std::uint64_t b = 0; b < 100; ++b) {
+    report.add({fs::DamageKind::kBlock, "c/big", "/home/big", b});
+    report.add(DamageRecord{"block", "home/big", "", b, std::nullopt});
+  }
+  report.add({fs::DamageKind::kBlock, "c/other", "/home/other", 5});
+  // Only the listed blocks are kept as events (twice each): memory does not grow with the file.
+  EXPECT_EQ(report.events(), 2 * kMaxListedBlocks + 1);
+  const auto records = report.records();
+  ASSERT_EQ(records.size(), kMaxListedBlocks + 2);
+  for (std::size_t i = 0; i < kMaxListedBlocks; ++i) {
+    EXPECT_EQ(records[i].kind, "block");
+    EXPECT_EQ(records[i].block, i);
+    EXPECT_EQ(records[i].cipher_path, "c/big");
+  }
+  const DamageRecord& more = records[kMaxListedBlocks];
+  EXPECT_EQ(more.kind, kMoreBlocksToken);
+  EXPECT_EQ(more.path, "home/big");
+  EXPECT_EQ(more.count, 100u - kMaxListedBlocks);
+  EXPECT_EQ(damage_line(more), "damaged: home/big: and 84 more damaged blocks (not listed)");
+  EXPECT_EQ(records.back().path, "home/other");
+  EXPECT_EQ(json_damage_array({more}),
+            "[{\"path\":\"home/big\",\"cipher_path\":\"c/big\",\"kind\":\"more-blocks\","
+            "\"block\":null,\"count\":84}]");
+  DamageRecord unchecked{kUncheckedToken, "home/big", "", 64, 1000};
+  EXPECT_EQ(damage_line(unchecked),
+            "damaged: home/big: and 1000 more blocks unchecked from block 64 (stopped after 64 "
+            "damaged blocks in a row)");
 }
 
 TEST(TreeWalkTest, SplitViewPath) {

@@ -116,12 +116,19 @@ TEST_F(ConfigTest, GoodConfigUsingEveryKey) {
   EXPECT_EQ(config.mount.threads, 8u);
 }
 
+TEST_F(ConfigTest, PasswordCommandTimeout) {
+  write_text(file(), sub(std::string(kHead) + "password_command: pass show backup\n" +
+                         "password_command_timeout: 2.5\n"));
+  EXPECT_DOUBLE_EQ(load_config(file()).password_command_timeout, 2.5);
+}
+
 TEST_F(ConfigTest, DefaultsOfOptionalKeys) {
   write_text(file(), sub(std::string(kHead) + "password_command: pass show backup\n"));
   const Config config = load_config(file());
   EXPECT_FALSE(config.password_file.has_value());
   ASSERT_TRUE(config.password_command.has_value());
   EXPECT_EQ(*config.password_command, "pass show backup");
+  EXPECT_DOUBLE_EQ(config.password_command_timeout, 60.0);
   EXPECT_EQ(config.names, crypto::NameEncoding::kBase64Url);
   EXPECT_FALSE(config.one_file_system);
   EXPECT_TRUE(config.key_in_view);
@@ -232,6 +239,10 @@ TEST_F(ConfigTest, WrongTypes) {
   EXPECT_EQ(load(std::string(kHead) + "password_command: {a: b}\n"),
             at(5, 19, "password_command: expected a string"));
   EXPECT_EQ(load(std::string(kHead) + "mount: 3\n"), at(5, 8, "mount: expected a map"));
+  EXPECT_EQ(load(std::string(kHead) + "password_command_timeout: soon\n"),
+            at(5, 27, "password_command_timeout: expected a number of seconds"));
+  EXPECT_EQ(load(std::string(kHead) + "password_command_timeout: 0\n"),
+            at(5, 27, "password_command_timeout: must be more than 0 seconds"));
   EXPECT_EQ(load("key: @D/host.key\nsources: home\n"),
             at(2, 10, "sources: expected a list of sources"));
   EXPECT_EQ(load("key: @D/host.key\nsources:\n  - home\n"),

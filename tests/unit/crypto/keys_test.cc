@@ -3,8 +3,11 @@
 #include "crypto/keys.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -17,6 +20,35 @@ namespace encfsr::crypto {
 namespace {
 
 using test::Bytes;
+
+// mlock does not survive fork(): in a child, relock_secure_buffers() locks the live buffers
+// again. The child reports through its exit status: 0 ok, 1 locked before the relock (nothing
+// to test), 2 still not locked after it.
+TEST(SecureBuffer, RelockAfterFork) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizers make mlock a no-op";
+#endif
+  SecureBuffer key(4096 * 3);
+  const auto locked_kib = []() -> long {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmLck:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
+  };
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (locked_kib() != 0) ::_exit(1);
+    if (relock_secure_buffers() != 0) ::_exit(3);
+    ::_exit(locked_kib() >= 12 ? 0 : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
 
 TEST(SecureBuffer, ZeroedMovableAndTruncatable) {
   ASSERT_TRUE(ensure_sodium());

@@ -24,6 +24,33 @@ TEST(PasswordWrap, ParamsValidation) {
   EXPECT_FALSE(kdf_params_valid({1, (4ull << 30) + 1}));
 }
 
+TEST(PasswordWrap, AffordableAndInteractiveLevels) {
+  EXPECT_TRUE(kdf_params_affordable(KdfParams{}));
+  EXPECT_TRUE(kdf_params_affordable({kMaxAffordableOps, kMaxAffordableMem}));
+  EXPECT_FALSE(kdf_params_affordable({kMaxAffordableOps + 1, kFast.mem}));
+  EXPECT_FALSE(kdf_params_affordable({1, kMaxAffordableMem + 1}));
+  EXPECT_FALSE(kdf_params_affordable({64, 4ull << 30}));
+  EXPECT_FALSE(kdf_params_affordable({0, kFast.mem}));  // not valid at all
+  EXPECT_FALSE(kdf_params_below_interactive(KdfParams{}));
+  EXPECT_FALSE(kdf_params_below_interactive({kdf_interactive_ops(), kdf_interactive_mem()}));
+  EXPECT_TRUE(kdf_params_below_interactive(kFast));
+  EXPECT_TRUE(kdf_params_below_interactive({kdf_interactive_ops() - 1, 1ull << 30}));
+  EXPECT_TRUE(kdf_params_below_interactive({4, kdf_interactive_mem() - 1}));
+}
+
+TEST(PasswordWrap, UnaffordableCostsRefusedBeforeHashing) {
+  // 64 passes over 4 GiB would take minutes and 4 GiB if it were hashed; refused at once.
+  const MasterKey master = MasterKey::generate();
+  const Bytes ad{'a', 'd'};
+  WrappedKey wrapped;
+  ASSERT_EQ(wrap_master_key(master, "pw", kFast, random_salt(), ad, wrapped), Status::kOk);
+  MasterKey out;
+  EXPECT_EQ(unwrap_master_key(wrapped, "pw", KdfParams{64, 4ull << 30}, ad, out), Status::kTooLong);
+  WrappedKey other;
+  EXPECT_EQ(wrap_master_key(master, "pw", KdfParams{17, kFast.mem}, random_salt(), ad, other),
+            Status::kTooLong);
+}
+
 TEST(PasswordWrap, RoundTripWrongPasswordAlteredData) {
   const MasterKey master = MasterKey::generate();
   const auto salt = random_salt();
