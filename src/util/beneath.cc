@@ -2,9 +2,9 @@
 #include "src/util/beneath.h"
 
 #include <fcntl.h>
-#include <limits.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace encfsr::util {

@@ -4,14 +4,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <tuple>
 
 namespace encfsr::util {
 namespace {
 
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
 constexpr std::size_t kSlots = 8;
 constexpr std::size_t kNameMax = 256;  // with its NUL
 
@@ -49,11 +51,12 @@ SignalCleanup::SignalCleanup() {
   struct sigaction action {};
   action.sa_handler = remove_temporaries_and_exit;
   sigfillset(&action.sa_mask);  // one handler at a time: the second signal waits for _exit
-  for (std::size_t i = 0; i < old_.size(); ++i) ::sigaction(kSignals[i], &action, &old_[i]);
+  static_assert(kSignals.size() == std::tuple_size_v<decltype(old_)>);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &action, &old_[i]);
 }
 
 SignalCleanup::~SignalCleanup() {
-  for (std::size_t i = 0; i < old_.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
 }
 
 TempRegistration::TempRegistration(int dir_fd, std::string_view name) noexcept {

@@ -11,9 +11,8 @@
 // handler block the signals (util::WorkerPool's threads do).
 #pragma once
 
-#include <signal.h>
-
 #include <array>
+#include <csignal>
 #include <string_view>
 
 namespace encfsr::util {
