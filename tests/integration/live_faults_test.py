@@ -60,6 +60,24 @@ def stream(name, gen, size):
     return (head + body)[:size]
 
 
+def describe_state(name, data):
+    """Why data is not a state of hot file `name`: its length, the generation its header names,
+    the first offset that differs from that generation and which generations match there."""
+    m = re.match(rb"^(\S+) gen (\d{8})\n", data)
+    if not m:
+        return "%d bytes, no header: %r" % (len(data), data[:40])
+    gen = int(m.group(2))
+    want = stream(name, gen, len(data))
+    first = next((i for i in range(len(data)) if data[i] != want[i]), None)
+    if first is None:
+        return "%d bytes of generation %d" % (len(data), gen)
+    chunk = data[first:first + 64]
+    others = [g for g in range(gen + 400) if stream(name, g, first + 64)[first:] == chunk]
+    return ("%d bytes, header generation %d, differs from offset %d (block %d): zeros %s, "
+            "generations matching there %s" % (len(data), gen, first, first // 4096,
+                                               chunk == bytes(len(chunk)), others[:10]))
+
+
 def valid_state(name, data):
     """Whether data is a prefix of some state of hot file `name` (None if no header)."""
     m = re.match(rb"^(\S+) gen (\d{8})\n", data)
@@ -283,8 +301,10 @@ class MutatingSourceTest(FaultCase):
                         if n.startswith("."):
                             continue
                         data = lt.read_all(os.path.join(dirpath, n))
-                        self.assertTrue(valid_state(n, data),
-                                        "%s: not a state the file had" % os.path.join(dirpath, n))
+                        self.assertTrue(valid_state(n, data), "%s: not a state the file had: "
+                                        "%s\n%s: %s\nrestore: %s" % (
+                                            os.path.join(dirpath, n), describe_state(n, data),
+                                            tool, err[-3000:], rerr[-2000:]))
         self.assertEqual(m.stderr_text().count("internal error"), 0, m.stderr_text())
         self.assert_final_state_restores_exactly(m, self.src, tool)
         self.assert_clean_unmount(m)
