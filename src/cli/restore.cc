@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -28,7 +29,9 @@
 #include "src/cli/copy_setup.h"
 #include "src/cli/tree_walk.h"
 #include "src/fs/decrypt_view.h"
+#include "src/util/beneath.h"
 #include "src/util/exit_codes.h"
+#include "src/util/signal_cleanup.h"
 #include "src/util/unique_fd.h"
 #include "src/util/write_all.h"
 
@@ -101,9 +104,17 @@ class Restorer : public TreeVisitor {
       }
     }
     std::string temp;
-    util::UniqueFd out = create_temp_file(dir, temp);
-    if (!out) {
-      error(node.path, "cannot create a temporary file for", errno);
+    TempEntry registration;
+    util::UniqueFd out;
+    if (const int err = make_temp(
+            dir, temp, registration,
+            [&](const char* temp_name) {
+              out.reset(::openat(dir, temp_name,
+                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+              return out ? 0 : -1;
+            });
+        err != 0) {
+      error(node.path, "cannot create a temporary file for", err);
       return;
     }
     const ReadOutcome outcome = read_file(view_, node, buffer_, report_, !options_.salvage,
@@ -126,6 +137,8 @@ class Restorer : public TreeVisitor {
     std::string final_name = name;
     if (damaged) final_name += kSalvageSuffix;
     int err = apply_attributes(out.get(), node, extra);
+    struct stat written {};
+    if (err == 0 && ::fstat(out.get(), &written) != 0) err = errno;
     if (err == 0 && ::close(out.release()) != 0) err = errno;
     if (err != 0) {
       ::unlinkat(dir, temp.c_str(), 0);
@@ -141,7 +154,9 @@ class Restorer : public TreeVisitor {
     } else {
       ++stats_.files;
       stats_.bytes += outcome.bytes;
-      if (extra.link_group != 0) link_groups_.emplace(extra.link_group, node.path);
+      if (extra.link_group != 0) {
+        link_groups_.emplace(extra.link_group, LinkTarget{node.path, written});
+      }
     }
     progress_.update(progress_entries_, progress_bytes_);
   }
@@ -165,13 +180,13 @@ class Restorer : public TreeVisitor {
       return;
     }
     std::string temp;
-    for (int attempt = 0;; ++attempt) {
-      temp = next_temp_name();
-      if (::symlinkat(target->c_str(), dir, temp.c_str()) == 0) break;
-      if (errno != EEXIST || attempt > 100) {
-        error(node.path, "cannot create symlink", errno);
-        return;
-      }
+    TempEntry registration;
+    if (const int err = make_temp(
+            dir, temp, registration,
+            [&](const char* temp_name) { return ::symlinkat(target->c_str(), dir, temp_name); });
+        err != 0) {
+      error(node.path, "cannot create symlink", err);
+      return;
     }
     int err = 0;
     if (chown_wanted() && ::fchownat(dir, temp.c_str(), node.attr.st_uid, node.attr.st_gid,
@@ -232,9 +247,10 @@ class Restorer : public TreeVisitor {
              std::count(b.first.path.begin(), b.first.path.end(), '/');
     });
     for (const auto& [dir, extra] : deferred_) {
-      util::UniqueFd fd(
-          ::openat(dest_fd_, dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      int err = fd ? apply_attributes(fd.get(), dir, extra) : errno;
+      // Walked again from DEST one component at a time: a symlink put in the place of any
+      // ancestor meanwhile is not followed.
+      auto fd = util::open_dir_beneath(dest_fd_, dir.path);
+      const int err = fd ? apply_attributes(fd->get(), dir, extra) : fd.error();
       if (err != 0) error(dir.path, "cannot set mode, owner or times of", err);
     }
     deferred_.clear();
@@ -250,6 +266,18 @@ class Restorer : public TreeVisitor {
     util::UniqueFd fd;
     bool created = false;
     fs::ExtraAttrs extra;
+  };
+  // The first restored member of a hard-link group: its path under DEST and its fstat once
+  // restored (device, inode, size and mtime identify it: an inode number alone may be reused
+  // by a file made after the restored one was removed).
+  struct LinkTarget {
+    std::string path;
+    struct stat st {};
+    bool same_file(const struct stat& other) const noexcept {
+      return other.st_dev == st.st_dev && other.st_ino == st.st_ino &&
+             other.st_size == st.st_size && other.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+             other.st_mtim.tv_nsec == st.st_mtim.tv_nsec && S_ISREG(other.st_mode);
+    }
   };
 
   bool chown_wanted() const { return as_root_ && options_.same_owner; }
@@ -276,18 +304,38 @@ class Restorer : public TreeVisitor {
     return 0;
   }
 
-  // Makes `name` in directory `dir` a hard link to `first` (a path under DEST restored earlier).
-  void link_to(const std::string& first, int dir, const std::string& name,
-               const std::string& path) {
+  // Makes `name` in directory `dir` a hard link to the group's first member (restored
+  // earlier). Its directory is walked from DEST one component at a time (no symlink followed),
+  // and the new link must be the very file restored then (LinkTarget::same_file), not whatever
+  // was put under its name meanwhile.
+  void link_to(const LinkTarget& first, int dir, const std::string& name, const std::string& path) {
     progress_.update(++progress_entries_, progress_bytes_);
+    auto first_dir = util::open_dir_beneath(dest_fd_, util::parent_path_of(first.path));
+    if (!first_dir) {
+      failed(path, "cannot create hard link",
+             "the directory of " + printable_path(first.path) + ": " +
+                 std::strerror(first_dir.error()));
+      return;
+    }
+    const std::string first_name(base_name(first.path));
     std::string temp;
-    for (int attempt = 0;; ++attempt) {
-      temp = next_temp_name();
-      if (::linkat(dest_fd_, first.c_str(), dir, temp.c_str(), 0) == 0) break;
-      if (errno != EEXIST || attempt > 100) {
-        error(path, "cannot create hard link", errno);
-        return;
-      }
+    TempEntry registration;
+    if (const int err = make_temp(dir, temp, registration,
+                                  [&](const char* temp_name) {
+                                    return ::linkat(first_dir->get(), first_name.c_str(), dir,
+                                                    temp_name, 0);
+                                  });
+        err != 0) {
+      error(path, "cannot create hard link", err);
+      return;
+    }
+    struct stat linked {};
+    if (::fstatat(dir, temp.c_str(), &linked, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !first.same_file(linked)) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      failed(path, "cannot create hard link",
+             printable_path(first.path) + " was replaced since it was restored");
+      return;
     }
     if (commit(dir, temp, name, path)) ++stats_.links;
   }
@@ -307,7 +355,11 @@ class Restorer : public TreeVisitor {
         ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
       if (errno == ENOTDIR || errno == ELOOP) {
-        report_exists(path);  // something that is not a directory is in the way
+        // Something that is not a directory is in the way; a symlink is never followed.
+        struct stat st {};
+        const bool link =
+            ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        report_exists(path, link ? " (a symlink, not followed)" : " (not a directory)");
       } else {
         error(path, "cannot open directory", errno);
       }
@@ -324,14 +376,24 @@ class Restorer : public TreeVisitor {
     return ".encfsr-restore." + std::to_string(::getpid()) + "." + std::to_string(temp_counter_++);
   }
 
-  util::UniqueFd create_temp_file(int dir, std::string& temp) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
+  // A temporary entry's registration for removal on SIGINT/SIGTERM/SIGHUP (util::SignalCleanup).
+  using TempEntry = std::optional<util::TempRegistration>;
+
+  // Creates a temporary entry in `dir` with make(name) (0, or -1 and errno), under a fresh name
+  // while one exists (EEXIST). The name is registered before the entry is created (a signal in
+  // between finds nothing to remove) and stays registered while `registration` lives: until
+  // the entry has been renamed into place or removed. Returns 0 or the errno.
+  template <typename Make>
+  int make_temp(int dir, std::string& temp, TempEntry& registration, Make&& make) {
+    for (int attempt = 0;; ++attempt) {
       temp = next_temp_name();
-      util::UniqueFd fd(
-          ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (fd || errno != EEXIST) return fd;
+      registration.reset();
+      registration.emplace(dir, temp);
+      if (make(temp.c_str()) == 0) return 0;
+      const int err = errno;
+      registration.reset();
+      if (err != EEXIST || attempt >= 100) return err;
     }
-    return {};
   }
 
   // Owner (as root), mode, xattrs and times, in that order: chown clears setuid bits and file
@@ -387,16 +449,19 @@ class Restorer : public TreeVisitor {
     return false;
   }
 
-  void report_exists(const std::string& path) {
+  void report_exists(const std::string& path, const char* detail = "") {
     ++stats_.errors;
-    message("exists: " + printable_path(path));
+    message("exists: " + printable_path(path) + detail);
   }
 
   void error(std::string_view path, const char* what, int err) {
+    failed(path, what, std::strerror(err));
+  }
+  // "encfsr: error: WHAT PATH: WHY"
+  void failed(std::string_view path, const char* what, const std::string& why) {
     ++stats_.errors;
     message("encfsr: error: " + std::string(what) + " " +
-            printable_path(path.empty() ? std::string_view(".") : path) + ": " +
-            std::strerror(err));
+            printable_path(path.empty() ? std::string_view(".") : path) + ": " + why);
   }
 
   fs::View& view_;
@@ -408,7 +473,7 @@ class Restorer : public TreeVisitor {
   std::vector<std::uint8_t> buffer_;
   std::vector<OpenDir> dirs_;
   std::vector<std::pair<WalkNode, fs::ExtraAttrs>> deferred_;
-  std::unordered_map<std::uint64_t, std::string> link_groups_;  // group -> first restored path
+  std::unordered_map<std::uint64_t, LinkTarget> link_groups_;  // group -> first restored member
   std::uint64_t temp_counter_ = 0;
   std::uint64_t progress_bytes_ = 0;
   std::uint64_t progress_entries_ = 0;
@@ -535,7 +600,9 @@ CommandRunner add_restore(CLI::App& app) {
       "symlinks. PATH is a plaintext path inside the view (\"home/a/b.txt\"; the first component "
       "is the source name); none restores everything. Entries land under DEST with their view "
       "paths. Exit 0: clean; 8: damaged entries were left out (the rest was restored); 9: "
-      "errors at DEST, existing entries, or a PATH not in the copy.");
+      "errors at DEST (a full disk included), existing entries, or a PATH not in the copy; "
+      "130/143/129: interrupted by SIGINT/SIGTERM/SIGHUP (the file being written is removed; "
+      "no file is ever left partly written under its name).");
   add_copy_options(*command, state->copy);
   command->add_flag("--overwrite", state->overwrite,
                     "Replace existing files and symlinks in DEST (default: list them as "
@@ -591,7 +658,12 @@ CommandRunner add_restore(CLI::App& app) {
     options.same_owner = !state->no_same_owner;
     options.progress = progress_wanted(state->progress);
     options.messages = stderr;
-    const RestoreStats stats = restore_view(*view, report, paths, dest_fd.get(), options);
+    RestoreStats stats;
+    {
+      // SIGINT, SIGTERM or SIGHUP: the temporary file being written is removed, exit 128 + N.
+      const util::SignalCleanup remove_temporaries_on_signal;
+      stats = restore_view(*view, report, paths, dest_fd.get(), options);
+    }
     view.reset();
 
     const std::uint64_t entries =

@@ -10,6 +10,13 @@
 // created under its name; with salvage it is written as "NAME.damaged" with its bad blocks
 // zeroed. Directories get their mode and times after their contents (deepest first), so a
 // read-only directory still gets its files. Messages ("exists: PATH", errors) go to `messages`.
+//
+// Every entry under DEST is reached through held directory fds, one component at a time with
+// O_NOFOLLOW | O_DIRECTORY (util::open_dir_beneath for the ancestors' final fix-up and for
+// hard links): a symlink in DEST is never followed, in no component of a path. A symlink or
+// file in the place of a directory is reported as "exists: PATH (a symlink, not followed)".
+// Temporary entries are registered with util::TempRegistration, so that a SIGINT, SIGTERM or
+// SIGHUP (with a util::SignalCleanup installed, as the command does) removes them.
 #pragma once
 
 #include <cstdint>
@@ -39,9 +46,9 @@ struct RestoreStats {
   std::uint64_t errors = 0;    // destination errors and existing entries
   std::uint64_t missing = 0;   // PATH arguments not in the copy
   std::uint64_t links = 0;     // hard links made to an earlier restored member of their group
-  std::uint64_t unauthenticated = 0;  // entries restored without an authenticated manifest
-                                      // record (setuid, setgid and sticky bits dropped)
-  std::uint64_t xattrs_skipped = 0;   // xattrs a non-root restore may not set (EPERM)
+  std::uint64_t unauthenticated = 0;     // entries restored without an authenticated manifest
+                                         // record (setuid, setgid and sticky bits dropped)
+  std::uint64_t xattrs_skipped = 0;      // xattrs a non-root restore may not set (EPERM)
   std::uint64_t owner_bits_dropped = 0;  // setuid/setgid bits dropped: owner not restored
 };
 

@@ -13,9 +13,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -410,6 +413,191 @@ class DamageTest(RestoreCase):
         proc, report = self.verify_json(copy, "--key", self.work.key)
         self.assertEqual(proc.returncode, 8)
         self.assert_damaged(report, cipher="encfsr.key", kinds={"key-file"})
+
+
+HUGE = "huge.bin"
+HUGE_SIZE = 256 * 1024 * 1024
+
+
+def temporaries(root):
+    """Restore's temporary entries (".encfsr-restore.*") anywhere under root."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        found += [os.path.join(dirpath, n) for n in dirnames + filenames
+                  if n.startswith(".encfsr-restore")]
+    return found
+
+
+def tree_state(root):
+    """{relative path: (mode, mtime_ns, nlink, size)} of everything under root, root included."""
+    out = {".": os.lstat(root)}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            p = os.path.join(dirpath, n)
+            out[os.path.relpath(p, root)] = os.lstat(p)
+    return {k: (st.st_mode, st.st_mtime_ns, st.st_nlink, st.st_size) for k, st in out.items()}
+
+
+class HardeningTest(RestoreCase):
+    """Issue 11: no symlink in DEST is followed, in any component of a path; SIGINT/SIGTERM
+    remove the temporary file and exit 130/143 with nothing partial under a final name; a full
+    destination filesystem gives one clear line naming the file and no partial file."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A second copy with one 256 MiB file (sparse plaintext), slow enough to interrupt.
+        huge_src = cls.work.mkdir("huge_src")
+        with open(os.path.join(huge_src, HUGE), "wb") as f:
+            f.truncate(HUGE_SIZE)
+            f.seek(HUGE_SIZE // 2)
+            f.write(b"not only zeros")
+        config = cls.work.config([{"name": SOURCE, "path": huge_src}])
+        cls.huge_copy = cls.work.path("huge_copy")
+        with Mount(config, cls.work.mountpoint()) as m:
+            mountlib.run(["cp", "-a", m.path, cls.huge_copy], timeout=300)
+
+    def make_outside(self):
+        """A directory outside DEST with a file and a subdirectory of unusual mode and mtime."""
+        type(self).counter += 1
+        outside = self.work.mkdir("outside%d" % self.counter)
+        for sub in ("modes", "sub"):
+            os.makedirs(os.path.join(outside, sub))
+            with open(os.path.join(outside, sub, "ro.txt"), "wb") as f:
+                f.write(b"outside\n")
+            os.chmod(os.path.join(outside, sub), 0o711)
+            mountlib.set_mtime(os.path.join(outside, sub), 1000000000)
+        mountlib.set_mtime(outside, 1000000000)
+        return outside
+
+    def test_symlink_planted_in_dest_is_not_followed(self):
+        for planted in ("data", "data/modes"):
+            with self.subTest(planted=planted):
+                dest = self.dest()
+                outside = self.make_outside()
+                before = tree_state(outside)
+                os.makedirs(os.path.dirname(os.path.join(dest, planted)), exist_ok=True)
+                os.symlink(outside, os.path.join(dest, planted))
+                for args in ([], ["data/modes/ro.txt"], ["data/modes"]):
+                    proc = self.restore(self.pristine, *args, dest)
+                    err = mountlib._text(proc.stderr)
+                    self.assertEqual(proc.returncode, 9, err)
+                    self.assertIn("exists: %s (a symlink, not followed)" % planted, err)
+                    self.assertEqual(tree_state(outside), before, args)
+                    self.assertEqual(os.readlink(os.path.join(dest, planted)), outside)
+                if planted == "data/modes":  # the rest of data/ is restored
+                    with open(os.path.join(dest, "data", "sizes", "one"), "rb") as f:
+                        self.assertEqual(f.read(), b"x")
+                self.assertEqual(temporaries(dest), [])
+
+    def test_directories_swapped_for_symlinks_while_restoring_are_not_followed(self):
+        """A thread swaps the restore's directories in DEST for symlinks to a directory outside
+        and back while restores run (also of a PATH whose ancestors are fixed up at the end, and
+        of hard links): nothing outside changes."""
+        outside = self.make_outside()
+        os.makedirs(os.path.join(outside, "hard", "sub"))
+        before = tree_state(outside)
+        total_swaps = 0
+        for round_ in range(12):
+            dest = self.dest()
+            stop = threading.Event()
+            swaps = [0]
+
+            def swapper():
+                targets = ["data/modes", "data/hard", "data/hard/sub", "data"]
+                while not stop.is_set():
+                    for rel in targets:
+                        p = os.path.join(dest, rel)
+                        moved = p + ".moved"
+                        try:
+                            os.rename(p, moved)
+                        except OSError:
+                            continue
+                        try:
+                            os.symlink(outside, p)
+                            swaps[0] += 1
+                            time.sleep(0.001)
+                            os.unlink(p)
+                        except OSError:
+                            pass
+                        try:
+                            os.rename(moved, p)
+                        except OSError:
+                            pass
+
+            t = threading.Thread(target=swapper)
+            t.start()
+            try:
+                args = [[], ["data/hard/sub/c", "data/modes/ro.txt"], ["data/hard"]][round_ % 3]
+                proc = self.restore(self.pristine, *args, dest)
+            finally:
+                stop.set()
+                t.join()
+            self.assertIn(proc.returncode, (0, 9), mountlib._text(proc.stderr))
+            self.assertEqual(tree_state(outside), before, "round %d" % round_)
+            self.assertEqual(temporaries(dest), [])
+            total_swaps += swaps[0]
+        self.assertGreater(total_swaps, 0, "no directory was ever swapped for a symlink")
+
+    def interrupt(self, sig):
+        dest = self.dest()
+        proc = subprocess.Popen([mountlib.encfsr_bin(), "restore"] + self.key_opts() +
+                                [self.huge_copy, dest], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        temp = None
+        deadline = time.monotonic() + 120
+        try:
+            while time.monotonic() < deadline and proc.poll() is None:
+                found = temporaries(os.path.join(dest, SOURCE)) \
+                    if os.path.isdir(os.path.join(dest, SOURCE)) else []
+                if found and os.path.getsize(found[0]) >= 8 * 1024 * 1024:
+                    temp = found[0]
+                    break
+                time.sleep(0.002)
+            self.assertIsNotNone(temp, "no temporary file seen mid-way; restore exited %r" %
+                                 proc.poll())
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        err = mountlib._text(err)
+        self.assertEqual(proc.returncode, 128 + sig, err)
+        self.assertIn("encfsr: interrupted by %s; temporary files removed" %
+                      signal.Signals(sig).name, err)
+        self.assertFalse(os.path.exists(temp), temp)
+        self.assertEqual(temporaries(dest), [])
+        self.assertFalse(os.path.lexists(os.path.join(dest, SOURCE, HUGE)))
+
+    def test_sigint_mid_file_removes_the_temporary_file(self):
+        self.interrupt(signal.SIGINT)
+
+    def test_sigterm_mid_file_removes_the_temporary_file(self):
+        self.interrupt(signal.SIGTERM)
+
+    def test_full_destination_filesystem(self):
+        if os.geteuid() != 0:
+            if mountlib.in_ci():
+                self.fail("CI=true but not root: cannot mount a small tmpfs")
+            self.skipTest("needs root to mount a small tmpfs")
+        small = self.work.mkdir("small%d" % self.counter)
+        mountlib.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small])
+        try:
+            dest = os.path.join(small, "dest")
+            proc = self.restore(self.pristine, "data/big.bin", "data/sizes/s4097", dest)
+            err = mountlib._text(proc.stderr)
+            self.assertEqual(proc.returncode, 9, err)
+            lines = [l for l in err.splitlines() if "big.bin" in l]
+            self.assertEqual(lines, ["encfsr: error: cannot write data/big.bin: No space left "
+                                     "on device"], err)
+            self.assertEqual(len([l for l in err.splitlines() if "No space" in l]), 1, err)
+            self.assertFalse(os.path.lexists(os.path.join(dest, SOURCE, BIG)))
+            self.assertEqual(temporaries(dest), [])
+            got = plain_digest(os.path.join(dest, SOURCE))
+            self.assertEqual(got["sizes/s4097"], self.expected["sizes/s4097"])
+        finally:
+            mountlib.run(["umount", small], check=False)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -42,6 +43,7 @@ struct FakeNode {
   bool bad_link = false;
   std::vector<std::string> hidden_bad_names;  // reported (kName) when the directory is listed
   std::time_t mtime = 1'600'000'000;
+  std::uint64_t link_group = 0;  // non-zero: a hard link of every node with the same group
 };
 
 class FakeView : public fs::View {
@@ -63,6 +65,8 @@ class FakeView : public fs::View {
   }
   FakeNode& node(int id) { return nodes_[id]; }
   fs::DamageSink sink;
+  // Called with the view path of a file before its first read: tests change DEST meanwhile.
+  std::function<void(const std::string&)> on_read;
 
   std::string path_of(int id) const {
     if (id == 0) return "";
@@ -108,6 +112,11 @@ class FakeView : public fs::View {
   util::Result<std::unique_ptr<fs::OpenFile>> open(fs::Ino ino) override {
     return std::unique_ptr<fs::OpenFile>(new File(*this, index(ino)));
   }
+  util::Result<fs::ExtraAttrs> extra_attrs(fs::Ino ino) override {
+    fs::ExtraAttrs extra;
+    extra.link_group = nodes_[index(ino)].link_group;
+    return extra;
+  }
   double entry_timeout() const noexcept override { return 1; }
   double attr_timeout() const noexcept override { return 1; }
 
@@ -119,6 +128,7 @@ class FakeView : public fs::View {
    public:
     File(FakeView& view, int id) : view_(view), id_(id) {}
     util::Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override {
+      if (offset == 0 && view_.on_read) view_.on_read(view_.path_of(id_));
       const FakeNode& n = view_.nodes_[id_];
       if (offset >= n.data.size()) return std::size_t{0};
       const std::size_t len = std::min<std::size_t>(buf.size(), n.data.size() - offset);
@@ -388,6 +398,120 @@ TEST(RestoreCoreTest, DamagedLinkAndHiddenNameAreReported) {
   ASSERT_EQ(run.damaged.size(), 2u);
   EXPECT_EQ(damage_line(run.damaged[0]), "damaged: home/XYZcipher: name");
   EXPECT_EQ(damage_line(run.damaged[1]), "damaged: home/link: link");
+}
+
+// --- no symlink in DEST is followed, in any component of a path (issue 11) ---
+
+// Replaces DEST/<name> by a symlink to `outside` (the directory that was there is moved to
+// `moved`), as someone with write access to DEST might while a restore runs.
+void swap_for_symlink(const stdfs::path& dest, const std::string& name, const stdfs::path& moved,
+                      const stdfs::path& outside) {
+  stdfs::rename(dest / name, moved);
+  stdfs::create_directory_symlink(outside, dest / name);
+}
+
+struct stat lstat_of(const stdfs::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+TEST(RestoreCoreTest, SymlinkPlantedInDestIsNotFollowedAndNamed) {
+  Tree t;
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  const stdfs::path outside = dir.path() / "outside";
+  stdfs::create_directories(outside);
+  stdfs::create_directories(dest);
+  stdfs::create_directory_symlink(outside, dest / "home");
+  const RestoreRun run = run_restore(t.view, dest, {});
+  EXPECT_TRUE(stdfs::is_empty(outside));
+  EXPECT_NE(run.messages.find("exists: home (a symlink, not followed)"), std::string::npos)
+      << run.messages;
+  EXPECT_EQ(run.stats.errors, 1u);
+  expect_same_node(t.view, t.big, dest / "etc/big.bin");  // the rest is restored
+}
+
+TEST(RestoreCoreTest, AncestorFixUpDoesNotFollowASymlinkPutInPlaceOfAnAncestor) {
+  Tree t;
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  const stdfs::path outside = dir.path() / "outside";
+  stdfs::create_directories(outside / "ro");
+  ASSERT_EQ(::chmod((outside / "ro").c_str(), 0711), 0);
+  const struct timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (outside / "ro").c_str(), times, 0), 0);
+  t.view.on_read = [&](const std::string& path) {
+    if (path == "home/ro/inner.txt") swap_for_symlink(dest, "home", dir.path() / "moved", outside);
+  };
+  // home and home/ro are created as ancestors of the PATH; their modes and times are set at
+  // the end, after home was swapped for a symlink to `outside`.
+  const RestoreRun run = run_restore(t.view, dest, {"home/ro/inner.txt"});
+  const struct stat st = lstat_of(outside / "ro");
+  EXPECT_EQ(st.st_mode & 07777, 0711u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1'000'000'000);
+  EXPECT_EQ(stdfs::directory_iterator(outside / "ro"), stdfs::directory_iterator());
+  EXPECT_EQ(run.stats.errors, 2u) << run.messages;  // home and home/ro: not set
+  EXPECT_NE(run.messages.find("cannot set mode, owner or times of home/ro: "), std::string::npos)
+      << run.messages;
+  // The file went where the directory restore held open went: still the restore's directory.
+  EXPECT_EQ(slurp(dir.path() / "moved/ro/inner.txt"), "inside");
+}
+
+TEST(RestoreCoreTest, HardLinksAreMadeToTheFirstRestoredMember) {
+  Tree t;
+  t.view.node(t.a).link_group = 7;
+  const int twin = t.view.add(t.etc, "twin", S_IFREG | 0640, t.view.node(t.a).data);
+  t.view.node(twin).link_group = 7;
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  const RestoreRun run = run_restore(t.view, dest, {});
+  EXPECT_EQ(run.stats.links, 1u);
+  EXPECT_EQ(run.stats.errors, 0u) << run.messages;
+  EXPECT_EQ(lstat_of(dest / "etc/twin").st_ino, lstat_of(dest / "home/a.txt").st_ino);
+}
+
+TEST(RestoreCoreTest, HardLinkDoesNotFollowASymlinkPutInPlaceOfItsFirstMembersDirectory) {
+  Tree t;
+  t.view.node(t.a).link_group = 7;
+  const int twin = t.view.add(t.etc, "twin", S_IFREG | 0640, t.view.node(t.a).data);
+  t.view.node(twin).link_group = 7;
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  const stdfs::path outside = dir.path() / "outside";
+  stdfs::create_directories(outside);
+  { std::ofstream(outside / "a.txt") << "secret"; }
+  t.view.on_read = [&](const std::string& path) {
+    if (path == "etc/big.bin") swap_for_symlink(dest, "home", dir.path() / "moved", outside);
+  };
+  const RestoreRun run = run_restore(t.view, dest, {});
+  EXPECT_EQ(run.stats.links, 0u);
+  EXPECT_FALSE(stdfs::exists(stdfs::symlink_status(dest / "etc/twin")));
+  EXPECT_EQ(lstat_of(outside / "a.txt").st_nlink, 1u);
+  EXPECT_NE(run.messages.find("etc/twin"), std::string::npos) << run.messages;
+  for (const auto& e : stdfs::recursive_directory_iterator(dest)) {
+    EXPECT_EQ(e.path().filename().string().rfind(".encfsr-restore", 0), std::string::npos);
+  }
+}
+
+TEST(RestoreCoreTest, HardLinkIsNotMadeToAFileThatReplacedTheFirstMember) {
+  Tree t;
+  t.view.node(t.a).link_group = 7;
+  const int twin = t.view.add(t.etc, "twin", S_IFREG | 0640, t.view.node(t.a).data);
+  t.view.node(twin).link_group = 7;
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  t.view.on_read = [&](const std::string& path) {
+    if (path != "etc/big.bin") return;
+    stdfs::remove(dest / "home/a.txt");
+    std::ofstream(dest / "home/a.txt") << "planted";
+  };
+  const RestoreRun run = run_restore(t.view, dest, {});
+  EXPECT_EQ(run.stats.links, 0u);
+  EXPECT_FALSE(stdfs::exists(dest / "etc/twin"));
+  EXPECT_NE(run.messages.find("home/a.txt was replaced since it was restored"), std::string::npos)
+      << run.messages;
+  EXPECT_NE(run.messages.find("etc/twin"), std::string::npos) << run.messages;
 }
 
 TEST(VerifyCoreTest, CountsAndListsEveryBadBlock) {
