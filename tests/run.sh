@@ -3,7 +3,8 @@
 # CTest suite (the Debian package and its checks included), builds the binary as a
 # distribution would (plain CMake Release build with GCC, default flags) and with clang
 # (warnings are errors), then runs the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the threading tests under ThreadSanitizer. Exits non-zero on any failure.
+# then the threading tests under ThreadSanitizer, then the libFuzzer targets for 30 s each.
+# Exits non-zero on any failure.
 #   bash tests/run.sh [--no-install] [--quick]   (--quick: no sanitizer passes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +92,10 @@ if [ "$quick" = 0 ]; then
   run_preset asan "" -LE "tools|soak|packaging"
   # ThreadSanitizer: the model driven by concurrent readers, and the worker pool.
   run_preset tsan "encfsr_fs_test encfsr_util_test" -L threads
+  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus for
+  # ENCFSR_FUZZ_SECONDS (30 s): 10 targets, two at a time with -j2, add about 2.5 minutes plus
+  # the build, under the 5 minutes this pass may cost. Longer runs: tests/fuzz/README.md.
+  run_preset fuzz "" -L fuzz
 fi
 [ $status = 0 ] && echo "== all test runs passed" || echo "== SOME TEST RUN FAILED"
 exit $status

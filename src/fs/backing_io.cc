@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "src/util/log.h"
@@ -85,11 +86,25 @@ util::Result<std::string> read_small_file(int dir_fd, const std::string& name, s
   auto file = util::open_regular(dir_fd, name.c_str(), O_NOFOLLOW, EINVAL);
   if (!file) return util::Errno{file.error() == ELOOP ? EINVAL : file.error()};
   if (static_cast<std::uint64_t>(file->st.st_size) > limit) return util::Errno{EFBIG};
-  std::string out(limit + 1, '\0');
-  auto n = pread_full(file->fd.get(), {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, 0);
-  if (!n) return util::Errno{n.error()};
-  if (*n > limit) return util::Errno{EFBIG};
-  out.resize(*n);
+  // The buffer follows the file's size, not the limit (a manifest's is 256 MiB): one byte more
+  // than st_size shows the end of the file; a file that grew since fstat is read on in
+  // doubling steps up to limit + 1 bytes.
+  const std::size_t most = limit < SIZE_MAX ? limit + 1 : limit;
+  std::size_t capacity = static_cast<std::size_t>(file->st.st_size) + 1;
+  std::size_t have = 0;
+  std::string out;
+  for (;;) {
+    out.resize(capacity);
+    auto n =
+        pread_full(file->fd.get(),
+                   {reinterpret_cast<std::uint8_t*>(out.data()) + have, capacity - have}, have);
+    if (!n) return util::Errno{n.error()};
+    have += *n;
+    if (have > limit) return util::Errno{EFBIG};
+    if (have < capacity || capacity == most) break;
+    capacity = capacity > most / 2 ? most : capacity * 2;
+  }
+  out.resize(have);
   return out;
 }
 
