@@ -16,7 +16,8 @@ std::vector<std::string> path_components(const fs::path& relative, const std::st
   std::vector<std::string> parts;
   for (const fs::path& part : relative) {
     const std::string name = part.string();
-    if (name.empty() || name == "/") continue;
+    // The root directory; libstdc++ gives a path of only slashes ("//") as one such element.
+    if (name.find_first_not_of('/') == std::string::npos) continue;
     if (name == "." || name == "..") {
       throw CliError(util::kExitUsage, "path " + shown + " must not contain '.' or '..'");
     }
