@@ -92,9 +92,10 @@ if [ "$quick" = 0 ]; then
   run_preset asan "" -LE "tools|soak|packaging"
   # ThreadSanitizer: the model driven by concurrent readers, and the worker pool.
   run_preset tsan "encfsr_fs_test encfsr_util_test" -L threads
-  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus for
-  # ENCFSR_FUZZ_SECONDS (30 s): 10 targets, two at a time with -j2, add about 2.5 minutes plus
-  # the build, under the 5 minutes this pass may cost. Longer runs: tests/fuzz/README.md.
+  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus. The fuzz preset sets
+  # ENCFSR_FUZZ_SECONDS to 20 (CMake's default is 30): 10 targets two at a time (ctest -j2) are
+  # about 2 minutes, and building the instrumented libraries about 3 more on 2 cores, so this
+  # pass stays near the 5 minutes it may add. Longer runs: tests/fuzz/README.md.
   run_preset fuzz "" -L fuzz
 fi
 [ $status = 0 ] && echo "== all test runs passed" || echo "== SOME TEST RUN FAILED"

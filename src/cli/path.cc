@@ -4,12 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +16,6 @@
 #include "config/config.h"
 #include "crypto/keys.h"
 #include "crypto/name_cipher.h"
-#include "crypto/node_id.h"
 #include "src/cli/cli_error.h"
 #include "src/cli/commands.h"
 #include "src/cli/copy_setup.h"
