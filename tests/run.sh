@@ -3,7 +3,8 @@
 # CTest suite (the Debian package and its checks included), builds the binary as a
 # distribution would (plain CMake Release build with GCC, default flags) and with clang
 # (warnings are errors), then runs the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the threading tests under ThreadSanitizer. Exits non-zero on any failure.
+# then the threading tests under ThreadSanitizer, then the libFuzzer targets for 30 s each.
+# Exits non-zero on any failure.
 #   bash tests/run.sh [--no-install] [--quick]   (--quick: no sanitizer passes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +92,11 @@ if [ "$quick" = 0 ]; then
   run_preset asan "" -LE "tools|soak|packaging"
   # ThreadSanitizer: the model driven by concurrent readers, and the worker pool.
   run_preset tsan "encfsr_fs_test encfsr_util_test" -L threads
+  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus. The fuzz preset sets
+  # ENCFSR_FUZZ_SECONDS to 20 (CMake's default is 30): 10 targets two at a time (ctest -j2) are
+  # about 2 minutes, and building the instrumented libraries about 3 more on 2 cores, so this
+  # pass stays near the 5 minutes it may add. Longer runs: tests/fuzz/README.md.
+  run_preset fuzz "" -L fuzz
 fi
 [ $status = 0 ] && echo "== all test runs passed" || echo "== SOME TEST RUN FAILED"
 exit $status

@@ -1,15 +1,13 @@
 // src/cli/path.cc — `encfsr path encrypt|decrypt`: map a plaintext view path to its ciphertext
-// path and back, component by component (directory IDs from crypto::child_id, names with
-// crypto::NameCipher). Decrypt reads the side files of long names from the ciphertext copy.
+// path and back (src/cli/path_map.h). Decrypt reads the side files of long names from the
+// ciphertext copy.
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,11 +16,11 @@
 #include "config/config.h"
 #include "crypto/keys.h"
 #include "crypto/name_cipher.h"
-#include "crypto/node_id.h"
 #include "src/cli/cli_error.h"
 #include "src/cli/commands.h"
 #include "src/cli/copy_setup.h"
 #include "src/cli/key_source.h"
+#include "src/cli/path_map.h"
 #include "src/cli/reverse_setup.h"
 #include "src/fs/backing_io.h"
 #include "src/util/exit_codes.h"
@@ -48,62 +46,6 @@ struct DecryptOptions {
   std::string cipher_path;
 };
 
-// The components of a relative '/'-separated path; rejects "." and ".." and names over 255 bytes.
-std::vector<std::string> components(const fs::path& relative, const std::string& shown) {
-  std::vector<std::string> parts;
-  for (const fs::path& part : relative) {
-    const std::string name = part.string();
-    if (name.empty() || name == "/") continue;
-    if (name == "." || name == "..") {
-      throw CliError(util::kExitUsage, "path " + shown + " must not contain '.' or '..'");
-    }
-    if (name.size() > crypto::kMaxNameBytes) {
-      throw CliError(util::kExitUsage, "path " + shown + " has a name longer than 255 bytes");
-    }
-    parts.push_back(name);
-  }
-  if (parts.empty()) throw CliError(util::kExitUsage, "empty path " + shown);
-  return parts;
-}
-
-// `path` relative to `base` if it lies inside it (or is it), else nullopt.
-std::optional<fs::path> inside(const fs::path& path, const fs::path& base) {
-  auto [base_end, path_end] = std::mismatch(base.begin(), base.end(), path.begin(), path.end());
-  // A trailing empty component of base ("dir/") matches anything.
-  if (base_end != base.end() && !(std::next(base_end) == base.end() && base_end->empty())) {
-    return std::nullopt;
-  }
-  fs::path rest;
-  for (auto it = path_end; it != path.end(); ++it) rest /= *it;
-  return rest;
-}
-
-// The view path ("source/rel/...") of an absolute path inside one of the config's sources.
-std::optional<std::vector<std::string>> view_path_of_absolute(const config::Config& config,
-                                                              const fs::path& path) {
-  for (int pass = 0; pass < 2; ++pass) {
-    std::error_code ec;
-    const fs::path target =
-        pass == 0 ? path.lexically_normal() : fs::weakly_canonical(path, ec).lexically_normal();
-    if (ec) continue;
-    for (const config::Source& source : config.sources) {
-      for (const fs::path& tier : source.paths) {
-        const fs::path base =
-            pass == 0 ? tier.lexically_normal() : fs::weakly_canonical(tier, ec).lexically_normal();
-        if (ec) continue;
-        if (auto rest = inside(target, base)) {
-          std::vector<std::string> parts{source.name};
-          for (const fs::path& part : *rest) {
-            if (!part.empty()) parts.push_back(part.string());
-          }
-          return parts;
-        }
-      }
-    }
-  }
-  return std::nullopt;
-}
-
 int run_encrypt(const EncryptOptions& options) {
   const ReverseSetup setup = prepare_reverse(options.config, options.key_options, true);
   std::vector<std::string> parts;
@@ -117,9 +59,9 @@ int run_encrypt(const EncryptOptions& options) {
     }
     fs::path relative;
     for (const std::string& part : *found) relative /= part;
-    parts = components(relative, options.plain_path);
+    parts = path_components(relative, options.plain_path);
   } else {
-    parts = components(plain, options.plain_path);
+    parts = path_components(plain, options.plain_path);
     bool known = false;
     for (const config::Source& source : setup.config.sources) known |= source.name == parts[0];
     if (!known) {
@@ -130,14 +72,7 @@ int run_encrypt(const EncryptOptions& options) {
 
   const crypto::KeySet keys(setup.master);
   const crypto::NameCipher cipher(keys, setup.config.names);
-  crypto::NodeId dir = crypto::root_id(keys);
-  std::string out;
-  for (const std::string& name : parts) {
-    const crypto::EncryptedName encrypted = cipher.encrypt(dir, name);
-    if (!out.empty()) out += '/';
-    out += encrypted.name;
-    dir = crypto::child_id(keys, dir, name);
-  }
+  const std::string out = encrypt_view_path(keys, cipher, parts);
   std::printf("%s\n", out.c_str());
   return util::kExitOk;
 }
@@ -154,8 +89,8 @@ std::string read_side_file(int root, const std::string& dir, const std::string& 
     if (read.error() == EINVAL) {
       throw CliError(util::kExitDamage, "side file " + side + " is not a regular file");
     }
-    throw CliError(util::kExitIo, "cannot read side file " + side + " of long name: " +
-                                      std::strerror(read.error()));
+    throw CliError(util::kExitIo, "cannot read side file " + side +
+                                      " of long name: " + std::strerror(read.error()));
   }
   std::string text = std::move(*read);
   if (!text.empty() && text.back() == '\n') text.pop_back();
@@ -168,10 +103,10 @@ int run_decrypt(const DecryptOptions& options) {
   if (relative.is_absolute()) {
     std::error_code ec;
     fs::path base = fs::absolute(options.cipher_dir, ec).lexically_normal();
-    auto rest = inside(relative.lexically_normal(), base);
+    auto rest = path_inside(relative.lexically_normal(), base);
     if (!rest) {
       base = fs::weakly_canonical(options.cipher_dir, ec);
-      rest = inside(fs::weakly_canonical(relative, ec), base);
+      rest = path_inside(fs::weakly_canonical(relative, ec), base);
     }
     if (!rest) {
       throw CliError(util::kExitUsage,
@@ -179,45 +114,14 @@ int run_decrypt(const DecryptOptions& options) {
     }
     relative = *rest;
   }
-  const std::vector<std::string> parts = components(relative, options.cipher_path);
+  const std::vector<std::string> parts = path_components(relative, options.cipher_path);
 
   const crypto::KeySet keys(copy.master);
   const crypto::NameCipher cipher(keys, copy.names);
-  crypto::NodeId dir = crypto::root_id(keys);
-  std::string cipher_dir_so_far;
-  std::string out;
-  for (const std::string& name : parts) {
-    if (cipher_dir_so_far.empty() && name == crypto::kKeyFileName) {
-      throw CliError(util::kExitUsage, name + " is the key file, not an encrypted name");
-    }
-    if (crypto::NameCipher::is_side_file(name)) {
-      throw CliError(util::kExitUsage,
-                     name + " is the side file of a long name; give the long name itself");
-    }
-    std::string full = name;
-    if (crypto::NameCipher::is_long_form(name)) {
-      full = read_side_file(copy.root.get(), cipher_dir_so_far, name);
-      if (cipher.check_long_name(name, full) != crypto::Status::kOk) {
-        throw CliError(util::kExitDamage,
-                       "side file of long name " + name + " does not belong to it (damaged)");
-      }
-    }
-    std::string plain;
-    const crypto::Status status = cipher.decrypt(dir, full, plain);
-    if (status != crypto::Status::kOk) {
-      std::string message = "cannot decrypt ";
-      if (!cipher_dir_so_far.empty()) message += cipher_dir_so_far + '/';
-      message += name;
-      message += ": ";
-      message += crypto::describe(status);
-      throw CliError(util::kExitDamage, message);
-    }
-    if (!out.empty()) out += '/';
-    out += plain;
-    dir = crypto::child_id(keys, dir, plain);
-    if (!cipher_dir_so_far.empty()) cipher_dir_so_far += '/';
-    cipher_dir_so_far += name;
-  }
+  const std::string out = decrypt_cipher_path(
+      keys, cipher, parts, [&copy](const std::string& dir, const std::string& name) {
+        return read_side_file(copy.root.get(), dir, name);
+      });
   std::printf("%s\n", out.c_str());
   return util::kExitOk;
 }
