@@ -123,7 +123,7 @@ class EncryptingFile final : public OpenFile {
     }
     auto sealed = seal(offset, buf.size());
     if (!sealed) return Errno{sealed.error()};
-    std::memcpy(buf.data(), sealed->data(), sealed->size());
+    if (!sealed->empty()) std::memcpy(buf.data(), sealed->data(), sealed->size());
     return sealed->size();
   }
 
