@@ -155,6 +155,8 @@ class DecryptingFile final : public OpenFile {
     };
     if (!for_block_ranges(&pool_, request_blocks(range), open_range)) return Errno{EIO};
     if (const std::uint64_t bad = first_bad.load(); bad != kNone) {
+      // Opened into the caller's buffer: leave it no plaintext of a block that failed.
+      if (direct) std::fill(plain.begin(), plain.end(), std::uint8_t{0});
       Damage d = where_;
       d.kind = DamageKind::kBlock;
       d.block = bad;

@@ -209,6 +209,13 @@ TEST_F(FsModel, FlippedBitIsReportedAndOtherBlocksStayReadable) {
   EXPECT_EQ(damage[0].kind, DamageKind::kBlock);
   EXPECT_EQ(damage[0].block, 3u);
   EXPECT_EQ(damage[0].plain_path, "data/f100001");
+  // A page-aligned read is opened straight into the caller's buffer: a failing one leaves it
+  // no plaintext of the bad block (nor of the good ones of that request).
+  std::vector<std::uint8_t> pages(4 * 4096, 0xAA);
+  auto failed = (*open)->read(2 * 4096, pages);
+  ASSERT_FALSE(failed.ok());
+  const std::size_t opened = crypto::kBlockSize * 4;
+  EXPECT_EQ(std::count(pages.begin(), pages.begin() + opened, 0), static_cast<long>(opened));
 }
 
 TEST_F(FsModel, RenamedEntryIsHiddenAndReported) {
