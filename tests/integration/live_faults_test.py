@@ -79,7 +79,14 @@ def describe_state(name, data):
 
 
 def valid_state(name, data):
-    """Whether data is a prefix of some state of hot file `name` (None if no header)."""
+    """Whether data is a prefix of some state of hot file `name`. A rewrite opens the file with
+    O_TRUNC before it writes, so a reader can also meet the file empty or cut inside its header:
+    those are states it had too."""
+    lead = ("%s gen " % name).encode()
+    if len(data) <= len(lead):
+        return lead.startswith(data)
+    if len(data) < len(lead) + 9:  # the header's eight digits and newline, cut short
+        return data.startswith(lead) and data[len(lead):].isdigit()
     m = re.match(rb"^(\S+) gen (\d{8})\n", data)
     if not m or m.group(1).decode() != name:
         return False
