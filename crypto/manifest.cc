@@ -163,7 +163,7 @@ class Reader {
   bool name(std::string& out) {
     std::uint64_t v = 0;
     if (!varint(v, 2 * 255 + 1)) return false;
-    const std::size_t length = static_cast<std::size_t>(v / 2);
+    const auto length = static_cast<std::size_t>(v / 2);
     if ((v & 1) == 0) return bytes(length, out);
     out.clear();
     std::uint32_t acc = 0;
@@ -242,7 +242,7 @@ class RecordEncoder {
  public:
   explicit RecordEncoder(std::string& out) : out_(out) {}
   void add(const ManifestRecord& r) {
-    std::uint8_t flags = static_cast<std::uint8_t>(r.type);
+    auto flags = static_cast<std::uint8_t>(r.type);
     if (!r.attrs_known) {
       out_.push_back(static_cast<char>(flags | kAttrsUnknown));
       put_name(out_, r.name);

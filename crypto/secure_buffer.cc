@@ -28,7 +28,7 @@ struct Registry {
 };
 
 Registry& registry() {
-  static Registry* const instance = new Registry;  // never destroyed: used by static buffers
+  static auto* const instance = new Registry;  // never destroyed: used by static buffers
   return *instance;
 }
 

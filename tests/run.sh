@@ -2,10 +2,11 @@
 # The test command: installs what is missing (Debian 12, as root), builds, and runs the whole
 # CTest suite (the Debian package and its checks included), builds the binary as a
 # distribution would (plain CMake Release build with GCC, default flags) and with clang
-# (warnings are errors), then runs the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the threading tests under ThreadSanitizer, then the libFuzzer targets for 30 s each.
+# (warnings are errors), runs clang-tidy over the project's code (findings are errors), then runs
+# the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the threading tests under ThreadSanitizer, then the libFuzzer targets for 20 s each.
 # Exits non-zero on any failure.
-#   bash tests/run.sh [--no-install] [--quick]   (--quick: no sanitizer passes)
+#   bash tests/run.sh [--no-install] [--quick]   (--quick: no clang-tidy, sanitizer or fuzz passes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ done
 packages=(build-essential cmake pkg-config fuse3 libfuse3-dev libsodium-dev libyaml-cpp-dev
           libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 rsync tar diffutils
           restic borgbackup bup rdiff-backup rclone procps util-linux attr acl libcap2-bin git
-          clang dpkg-dev man-db groff-base lintian systemd)
+          clang clang-tidy dpkg-dev man-db groff-base lintian systemd)
 if [ "$install" = 1 ]; then
   missing=()
   for p in "${packages[@]}"; do
@@ -85,6 +86,18 @@ build_binary dist-gcc "" -DCMAKE_BUILD_TYPE=Release
 # optimiser, and it builds in half the time).
 build_binary clang "CC=clang CXX=clang++" -DCMAKE_BUILD_TYPE=Debug -DENCFSR_WERROR=ON
 if [ "$quick" = 0 ]; then
+  # clang-tidy over the project's own code (crypto/, config/, src/ and their headers) with the
+  # checked-in .clang-tidy, on the clang build's compile commands; any finding fails the run.
+  echo "== clang-tidy"
+  if [ -f build/clang/compile_commands.json ] &&
+     run-clang-tidy -p build/clang -j "$jobs" -quiet "$PWD/(crypto|config|src)/" \
+       >build/clang-tidy.log 2>&1; then
+    echo "== clang-tidy: ok"
+  else
+    grep -E "(error|warning):" build/clang-tidy.log 2>/dev/null | sort -u | head -60 || true
+    echo "== clang-tidy: FAILED (whole output: build/clang-tidy.log)"
+    status=1
+  fi
   # Sanitizer runs skip the real-backup-tool tests (label "tools": they test the tools, not
   # our memory), the one-minute live-tree soak (label "soak": release pass only) and the
   # Debian package checks (label "packaging"); everything else, FUSE mounts included, runs

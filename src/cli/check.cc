@@ -207,7 +207,7 @@ int run_check(const std::string& config_path) {
   std::printf("config %s: valid\n", printable_path(config.file.string()).c_str());
   std::printf("key file %s: argon2id, %" PRIu64 " passes, %" PRIu64 " MiB\n",
               printable_path(config.key.string()).c_str(), key_file.kdf.ops,
-              key_file.kdf.mem / (1024 * 1024));
+              key_file.kdf.mem / (std::uint64_t{1024} * 1024));
   std::printf("password: %s\n", password_source(config).c_str());
   std::printf("names: %s; key_in_view: %s; one_file_system: %s\n",
               config.names == crypto::NameEncoding::kBase32 ? "base32" : "base64url",

@@ -38,7 +38,7 @@
 namespace encfsr::cli {
 namespace {
 
-constexpr std::size_t kChunkSize = 1024 * 1024;
+constexpr std::size_t kChunkSize = std::size_t{1024} * 1024;
 constexpr std::string_view kSalvageSuffix = ".damaged";
 
 class Restorer : public TreeVisitor {
@@ -232,7 +232,7 @@ class Restorer : public TreeVisitor {
     if (!fd) return false;
     if (created) {
       ++stats_.directories;
-      deferred_.push_back({dir, extra_of(dir)});
+      deferred_.emplace_back(dir, extra_of(dir));
     }
     dirs_.push_back({std::move(fd), false, {}});
     return true;

@@ -137,7 +137,10 @@ ResolvedPath::ResolvedPath(ResolvedPath&& other) noexcept
 }
 
 ResolvedPath::~ResolvedPath() {
-  for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) view_->forget(it->ino, 1);
+  // Innermost first. (std::views::reverse: clang 14 cannot compile it with libstdc++ 12.)
+  for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) {  // NOLINT(modernize-loop-convert)
+    view_->forget(it->ino, 1);
+  }
 }
 
 bool split_view_path(std::string_view path, std::vector<std::string>& components) {

@@ -28,7 +28,7 @@
 namespace encfsr::cli {
 namespace {
 
-constexpr std::size_t kChunkSize = 1024 * 1024;
+constexpr std::size_t kChunkSize = std::size_t{1024} * 1024;
 
 class Verifier : public TreeVisitor {
  public:
@@ -107,7 +107,7 @@ void key_file_damage(DamageReport& report) {
 std::string check_copy_key_file(const OpenedCopy& copy, const CopyOptions& options,
                                 DamageReport& report, bool& checked) {
   checked = false;
-  const std::string not_checked =
+  std::string not_checked =
       "key file: the copy's encfsr.key was not checked against a password (unlocked with the "
       "paper key)";
   if (!options.key) {  // the key was read from the copy's own file and opened

@@ -127,7 +127,7 @@ class DecryptingFile final : public OpenFile {
     if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
     // Opened straight into `buf` when the request starts at a block and `buf` holds all of
     // its blocks (page-aligned reads), else into scratch and copied.
-    const std::size_t skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
+    const auto skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
     const std::size_t plain_bytes =
         sealed.size() - static_cast<std::size_t>(request_blocks(range)) * crypto::kTagSize;
     const bool direct = skip == 0 && buf.size() >= plain_bytes;
@@ -163,7 +163,7 @@ class DecryptingFile final : public OpenFile {
       report_(d);
       return Errno{EIO};
     }
-    const std::size_t n = static_cast<std::size_t>(length);
+    const auto n = static_cast<std::size_t>(length);
     if (!direct) std::memcpy(buf.data(), plain.data() + skip, n);
     return n;
   }

@@ -1,7 +1,7 @@
 #include "src/fs/inode_table.h"
 
 #include <sys/stat.h>
-#include <time.h>
+#include <ctime>
 
 #include <algorithm>
 #include <cstring>

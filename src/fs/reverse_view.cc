@@ -167,8 +167,8 @@ class EncryptingFile final : public OpenFile {
     };
     const auto request_blocks = static_cast<std::size_t>(blocks.last - blocks.first + 1);
     if (!for_block_ranges(&pool_, request_blocks, seal_range)) return Errno{EIO};
-    const std::size_t skip = static_cast<std::size_t>(offset - cipher_begin);
-    const std::size_t n = static_cast<std::size_t>(length);
+    const auto skip = static_cast<std::size_t>(offset - cipher_begin);
+    const auto n = static_cast<std::size_t>(length);
     if (!served_.reconcile(blocks.first, sealed, skip, skip + n, [this] { return changed(); })) {
       util::log::debug("read: a block changed since this open handed it out; EIO");
       return Errno{EIO};

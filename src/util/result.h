@@ -22,7 +22,10 @@ class [[nodiscard]] Result {
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
-  int error() const noexcept { return ok() ? 0 : std::get<1>(v_).value; }
+  int error() const noexcept {
+    const Errno* err = std::get_if<1>(&v_);
+    return err != nullptr ? err->value : 0;
+  }
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }

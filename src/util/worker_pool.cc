@@ -7,7 +7,7 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
+#include <csignal>
 
 #include <algorithm>
 #include <system_error>
