@@ -42,8 +42,9 @@ struct DamageRecord {
 
 // Bad blocks listed per file; the rest are counted.
 inline constexpr std::size_t kMaxListedBlocks = 16;
-// A file's read stops after this many bad blocks in a row (read_file): the rest is left
-// unchecked ("unchecked" record), so a huge file of garbage costs 64 blocks of work, not its size.
+// verify's read of a file stops after this many bad blocks in a row (read_file, OnDamage::kCheck):
+// the rest is left unchecked ("unchecked" record), so a huge file of garbage costs 64 blocks of
+// work, not its size. restore --salvage reads on (it keeps every good block after the run).
 inline constexpr std::uint64_t kMaxDamagedRun = 64;
 // Tokens of the summary records: further bad blocks counted but not listed, and blocks left
 // unread after a run of bad ones (read_file).

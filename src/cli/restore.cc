@@ -117,7 +117,8 @@ class Restorer : public TreeVisitor {
       error(node.path, "cannot create a temporary file for", err);
       return;
     }
-    const ReadOutcome outcome = read_file(view_, node, buffer_, report_, !options_.salvage,
+    const ReadOutcome outcome = read_file(view_, node, buffer_, report_,
+                                          options_.salvage ? OnDamage::kSalvage : OnDamage::kStop,
                                           [&](std::span<const std::uint8_t> data) {
                                             const int err = util::write_all(out.get(), data);
                                             progress_bytes_ += data.size();

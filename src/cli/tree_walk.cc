@@ -181,7 +181,7 @@ util::Result<ResolvedPath> resolve(fs::View& view, const std::vector<std::string
 }
 
 ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8_t> buffer,
-                      DamageReport& report, bool stop_at_damage,
+                      DamageReport& report, OnDamage on_damage,
                       const std::function<int(std::span<const std::uint8_t>)>& consume) {
   ReadOutcome outcome;
   const auto record = [&](const char* kind, std::optional<std::uint64_t> block) {
@@ -253,8 +253,8 @@ ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8
         return outcome;
       }
       record("block", at / crypto::kBlockSize);
-      if (stop_at_damage) return outcome;
-      if (++bad_run >= kMaxDamagedRun) {
+      if (on_damage == OnDamage::kStop) return outcome;
+      if (++bad_run >= kMaxDamagedRun && on_damage == OnDamage::kCheck) {
         const std::uint64_t next = at / crypto::kBlockSize + 1;
         if (next < blocks) {
           DamageRecord rest;

@@ -97,16 +97,24 @@ struct ReadOutcome {
   int consumer_error = 0;   // the consumer's errno that stopped the read, else 0
 };
 
+// What read_file does after a bad block.
+enum class OnDamage : std::uint8_t {
+  kStop,      // stops the read (restore: the file is left out)
+  kCheck,     // goes on, zeros handed over; after kMaxDamagedRun bad blocks in a row the rest of
+              // the file is one "unchecked" record and is not read (verify: bounded work)
+  kSalvage,   // goes on to the end of the file, every bad block handed over as zeros (restore
+              // --salvage: every good block after a bad region is kept, at its offset)
+};
+
 // Reads a whole file of the view in 1 MiB chunks (`buffer`, at least 4,096 bytes; a multiple of
 // 4,096) and hands the bytes in order to `consume` (returns 0 or an errno; an errno stops the
 // read). A chunk that fails with EIO is read again block by block: each failing 4,096-byte block
-// is added to `report` as "block" damage of `node.path` and, unless `stop_at_damage`, handed to
-// the consumer as zeros (so the output keeps its offsets) before the next block is read.
+// is added to `report` as "block" damage of `node.path` (the report lists a few per file and
+// counts the rest) and, as `on_damage` says, the read stops or the block is handed to the
+// consumer as zeros (so the output keeps its offsets) before the next block is read.
 // A file shorter than its st_size is "size" damage; another errno is "unreadable" damage.
-// After kMaxDamagedRun failing blocks in a row the read stops: the blocks after them are one
-// "unchecked" record (its first block and their number) and are not handed to the consumer.
 ReadOutcome read_file(fs::View& view, const WalkNode& node, std::span<std::uint8_t> buffer,
-                      DamageReport& report, bool stop_at_damage,
+                      DamageReport& report, OnDamage on_damage,
                       const std::function<int(std::span<const std::uint8_t>)>& consume);
 
 }  // namespace encfsr::cli

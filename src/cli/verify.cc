@@ -44,7 +44,7 @@ class Verifier : public TreeVisitor {
   void file(const WalkNode& node) override {
     count(stats_.files);
     stats_.bytes += static_cast<std::uint64_t>(std::max<off_t>(node.attr.st_size, 0));
-    (void)read_file(view_, node, buffer_, report_, /*stop_at_damage=*/false,
+    (void)read_file(view_, node, buffer_, report_, OnDamage::kCheck,
                     [this](std::span<const std::uint8_t> data) {
                       progress_bytes_ += data.size();
                       progress_.update(stats_.entries, progress_bytes_);

@@ -104,7 +104,7 @@ class DecryptingFile final : public OpenFile {
  public:
   DecryptingFile(util::UniqueFd fd, std::uint64_t cipher_size, const crypto::NodeId& id,
                  const crypto::ContentCipher& cipher, util::WorkerPool& pool,
-                 const Reporter& report, Damage where)
+                 const Reporter& report, Damage where, InodeTable& table, Ino ino)
       : fd_(std::move(fd)),
         cipher_size_(cipher_size),
         plain_size_(crypto::plain_size_lenient(cipher_size)),
@@ -113,7 +113,14 @@ class DecryptingFile final : public OpenFile {
         cipher_(cipher),
         pool_(pool),
         report_(report),
-        where_(std::move(where)) {}
+        where_(std::move(where)),
+        table_(table),
+        ino_(ino) {
+    table_.note_open_unsized(ino_);  // never offered for eviction while open
+  }
+  DecryptingFile(const DecryptingFile&) = delete;
+  DecryptingFile& operator=(const DecryptingFile&) = delete;
+  ~DecryptingFile() override { table_.note_close(ino_); }
 
   Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> buf) override {
     if (offset >= plain_size_ || buf.empty()) return std::size_t{0};
@@ -184,6 +191,8 @@ class DecryptingFile final : public OpenFile {
   util::WorkerPool& pool_;
   const Reporter& report_;
   Damage where_;
+  InodeTable& table_;
+  Ino ino_;
 };
 
 class DecryptView final : public View {
@@ -386,7 +395,7 @@ class DecryptView final : public View {
       }
     }
     return std::unique_ptr<OpenFile>(std::make_unique<DecryptingFile>(
-        std::move(fd), size, n->id, content_, pool_, report_, where));
+        std::move(fd), size, n->id, content_, pool_, report_, where, table_, ino));
   }
 
  private:

@@ -60,19 +60,21 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t value) noexcept {
   return z ^ (z >> 31);
 }
 
-std::int64_t nanoseconds(const timespec& t) {
-  return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+// Whether `t` is at or after `limit`, compared as (seconds, nanoseconds): no multiplication
+// that a timestamp after 2262 (which a source may hold) could overflow.
+bool at_or_after(const timespec& t, const timespec& limit) noexcept {
+  return t.tv_sec != limit.tv_sec ? t.tv_sec > limit.tv_sec : t.tv_nsec >= limit.tv_nsec;
 }
 
 // Well above the kernel's timestamp tick (a jiffy, 1-10 ms); a filesystem with coarser
 // timestamps (FAT's 2 s mtime) still moves ctime, or has none to confuse.
-constexpr std::int64_t kRacyWindowNs = 1'000'000'000;
+constexpr time_t kRacyWindowSeconds = 1;
 
 bool racy(const struct stat& st) noexcept {
   timespec now{};
   if (::clock_gettime(CLOCK_REALTIME, &now) != 0) return true;
-  const std::int64_t limit = nanoseconds(now) - kRacyWindowNs;
-  return nanoseconds(st.st_mtim) >= limit || nanoseconds(st.st_ctim) >= limit;
+  const timespec limit{now.tv_sec - kRacyWindowSeconds, now.tv_nsec};
+  return at_or_after(st.st_mtim, limit) || at_or_after(st.st_ctim, limit);
 }
 
 // Device, inode, size, mtime, ctime and the size it is sealed at: what, as far as stat can
@@ -82,8 +84,10 @@ std::uint64_t version_digest(const struct stat& st, std::uint64_t seal_size) noe
   h = mix(h, static_cast<std::uint64_t>(st.st_dev));
   h = mix(h, static_cast<std::uint64_t>(st.st_ino));
   h = mix(h, static_cast<std::uint64_t>(st.st_size));
-  h = mix(h, static_cast<std::uint64_t>(nanoseconds(st.st_mtim)));
-  h = mix(h, static_cast<std::uint64_t>(nanoseconds(st.st_ctim)));
+  h = mix(h, static_cast<std::uint64_t>(st.st_mtim.tv_sec));
+  h = mix(h, static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+  h = mix(h, static_cast<std::uint64_t>(st.st_ctim.tv_sec));
+  h = mix(h, static_cast<std::uint64_t>(st.st_ctim.tv_nsec));
   h = mix(h, seal_size);
   return h == 0 ? 1 : h;
 }
@@ -223,7 +227,8 @@ std::uint64_t InodeTable::reply_size(Ino ino, std::uint64_t current) {
   auto it = slots_.find(ino);
   if (it == slots_.end()) return current;
   auto open = open_.find(ino);
-  const std::uint64_t shown = open != open_.end() ? open->second.seal_size : current;
+  const std::uint64_t shown =
+      open != open_.end() && open->second.seal_size != kNoSize ? open->second.seal_size : current;
   it->second.reported_size = shown;
   return shown;
 }
@@ -250,6 +255,13 @@ InodeTable::OpenPlan InodeTable::note_open(Ino ino, const struct stat& st) {
   return plan;
 }
 
+void InodeTable::note_open_unsized(Ino ino) {
+  std::lock_guard lock(mutex_);
+  OpenState& open = open_[ino];
+  if (open.files == 0) open.seal_size = kNoSize;
+  ++open.files;
+}
+
 void InodeTable::note_close(Ino ino) noexcept {
   std::lock_guard lock(mutex_);
   auto it = open_.find(ino);
@@ -262,7 +274,12 @@ std::vector<Ino> InodeTable::least_recently_used(std::size_t count) const {
   std::lock_guard lock(mutex_);
   aged.reserve(slots_.size());
   for (const auto& [ino, slot] : slots_) {
-    if (ino == kRootIno || slot.children != 0 || open_.count(ino) != 0) continue;
+    // Never a directory: the kernel unhashes an invalidated dentry even while it is in use, so
+    // a shell or tool whose working directory it is would find getcwd() failing.
+    if (ino == kRootIno || slot.type == (S_IFDIR >> 12) || slot.children != 0 ||
+        open_.count(ino) != 0) {
+      continue;
+    }
     aged.emplace_back(clock_ - slot.used, ino);
   }
   count = std::min(count, aged.size());

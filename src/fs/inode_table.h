@@ -85,11 +85,15 @@ class InodeTable {
     bool keep_cache = false;
   };
   OpenPlan note_open(Ino ino, const struct stat& st);
+  // Counts an open that fixes no size (the decrypt view's): until note_close, `ino` is not
+  // offered by least_recently_used, and reply_size shows `current`.
+  void note_open_unsized(Ino ino);
   void note_close(Ino ino) noexcept;
   std::size_t size() const;
 
   // Up to `count` inodes the kernel could drop from its cache, least recently used (looked up
-  // or asked about) first: not the root, no children in the table, no open file.
+  // or asked about) first: files and symlinks only (never a directory: it may be a process's
+  // working directory), and none that is open.
   std::vector<Ino> least_recently_used(std::size_t count) const;
 
  private:

@@ -440,9 +440,14 @@ class ReverseView final : public View {
     }
     if (!file) return Errno{file.error() == ELOOP ? ENOENT : file.error()};
     const InodeTable::OpenPlan plan = table_.note_open(ino, file->st);
-    return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
-        std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), pool_,
-        plan.keep_cache, table_, ino));
+    try {  // the file's destructor ends the open; without a file, end it here
+      return std::unique_ptr<OpenFile>(std::make_unique<EncryptingFile>(
+          std::move(*file), plan.seal_size, n->id, plain_ ? nullptr : content_.get(), pool_,
+          plan.keep_cache, table_, ino));
+    } catch (...) {
+      table_.note_close(ino);
+      throw;
+    }
   }
 
  private:

@@ -229,36 +229,52 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
     if (handle == nullptr || off < 0) return reply_error(req, "readdirplus", ino, EINVAL);
     std::vector<char> buf(size);
     size_t used = 0;
-    for (auto i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
-      const fs::DirEntry& entry = handle->entries[i];
-      const auto next = static_cast<off_t>(i + 1);
-      // Size check first (a null buffer only measures), so no lookup is taken for an entry
-      // that would not fit.
-      const size_t need = fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
-      if (need > size - used) break;
-      // An entry with ino 0 is a plain dirent: the kernel takes no reference and looks the
-      // name up itself when asked, so the attributes only give the dirent its type.
-      fuse_entry_param e{};
-      e.attr.st_ino = static_cast<ino_t>(entry.ino);
-      e.attr.st_mode = entry.type;
-      if (!is_dot(entry.name)) {
-        auto found = ctx.view.lookup(ino, entry.name);
-        if (found) {
-          e = make_entry(ctx, *found);
-          ctx.lookups.fetch_add(1, std::memory_order_relaxed);
+    // The lookups this reply hands to the kernel: if the reply never reaches it (the request
+    // was interrupted, or something below throws), the kernel sends no forget for them, so
+    // they are given back here. Room for as many entries as the buffer can hold, reserved up
+    // front, so that recording one never throws after its lookup was taken.
+    std::vector<fuse_ino_t> taken;
+    taken.reserve(size / fuse_add_direntry_plus(req, nullptr, 0, "", nullptr, 0) + 1);
+    const auto give_back = [&] {
+      for (const fuse_ino_t t : taken) ctx.view.forget(t, 1);
+    };
+    try {
+      for (auto i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
+        const fs::DirEntry& entry = handle->entries[i];
+        const auto next = static_cast<off_t>(i + 1);
+        // Size check first (a null buffer only measures), so no lookup is taken for an entry
+        // that would not fit.
+        const size_t need =
+            fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
+        if (need > size - used) break;
+        // An entry with ino 0 is a plain dirent: the kernel takes no reference and looks the
+        // name up itself when asked, so the attributes only give the dirent its type.
+        fuse_entry_param e{};
+        e.attr.st_ino = static_cast<ino_t>(entry.ino);
+        e.attr.st_mode = entry.type;
+        if (!is_dot(entry.name)) {
+          auto found = ctx.view.lookup(ino, entry.name);
+          if (found) {
+            taken.push_back(found->ino);
+            e = make_entry(ctx, *found);
+            ctx.lookups.fetch_add(1, std::memory_order_relaxed);
+          }
+          // A failed lookup stays a plain dirent: the tool gets the errno for this name alone
+          // when it looks closer, and the entries after it are still listed. That includes an
+          // entry deleted since opendir (ENOENT): the listing and the directory's manifest
+          // were taken together, so the tool must see it vanish (rsync: "file has vanished",
+          // exit 24) rather than silently miss an entry the manifest lists.
         }
-        // A failed lookup stays a plain dirent: the tool gets the errno for this name alone
-        // when it looks closer, and the entries after it are still listed. That includes an
-        // entry deleted since opendir (ENOENT): the listing and the directory's manifest were
-        // taken together, so the tool must see it vanish (rsync: "file has vanished", exit 24)
-        // rather than silently miss an entry the manifest lists.
+        const size_t added = fuse_add_direntry_plus(req, buf.data() + used, size - used,
+                                                    entry.name.c_str(), &e, next);
+        used += added;
       }
-      const size_t added =
-          fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e, next);
-      used += added;
+    } catch (...) {
+      give_back();
+      throw;
     }
     trace("readdirplus", ino, 0);
-    fuse_reply_buf(req, buf.data(), used);
+    if (fuse_reply_buf(req, buf.data(), used) != 0) give_back();
   });
 }
 

@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -23,13 +24,17 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #include "src/util/log.h"
 #include "src/util/mountinfo.h"
@@ -107,14 +112,20 @@ constexpr auto kEvictInterval = std::chrono::milliseconds(200);
 constexpr std::size_t kMaxEvictionsPerRound = 16384;
 
 // One round: when the view remembers more than `max_inodes`, asks the kernel to drop the least
-// recently used entries until a quarter of the room is free. Returns how many it asked for.
-std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_inodes) {
+// recently used files and symlinks until a quarter of the room is free. Returns how many it
+// asked for. When none could be dropped (the table is all directories and open files), later
+// rounds wait until the table has grown by an eighth of the limit: no scan every 200 ms.
+std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_inodes,
+                        std::size_t& fruitless_at) {
   const std::size_t remembered = view.remembered();
   if (remembered <= max_inodes) return 0;
+  if (fruitless_at != 0 && remembered < fruitless_at + max_inodes / 8) return 0;
   const std::size_t target = max_inodes - max_inodes / 4;
   const std::size_t count = std::min(remembered - target, kMaxEvictionsPerRound);
+  const std::vector<fs::ShownName> entries = view.least_recently_used(count);
+  fruitless_at = entries.empty() ? remembered : 0;
   std::size_t asked = 0;
-  for (const fs::ShownName& entry : view.least_recently_used(count)) {
+  for (const fs::ShownName& entry : entries) {
     // ENOENT: the kernel had already dropped it; a forget follows or has come.
     const int err = fuse_lowlevel_notify_inval_entry(session, entry.parent, entry.name.data(),
                                                      entry.name.size());
@@ -124,6 +135,24 @@ std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_i
   util::log::debug("evict: " + std::to_string(remembered) +
                    " inodes remembered, asked the kernel " + "to drop " + std::to_string(asked));
   return asked;
+}
+
+// Starts `body` on a thread that receives no signals (they belong to the session's loop, which
+// ends on SIGTERM/SIGINT). nullopt, logged, when no thread can be made (RLIMIT_NPROC).
+std::optional<std::thread> start_quiet_thread(const std::function<void()>& body) {
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  std::optional<std::thread> thread;
+  try {
+    thread.emplace(body);
+  } catch (const std::system_error& e) {
+    util::log::warning(std::string("no thread to bound the inode table (-o max_inodes): ") +
+                    e.what());
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return thread;
 }
 
 }  // namespace
@@ -201,9 +230,10 @@ int Session::run() {
   std::mutex mutex;
   std::condition_variable wake;
   bool done = false;
-  std::thread evictor([&] {
+  std::optional<std::thread> evictor = start_quiet_thread([&] {
     std::unique_lock lock(mutex);
     bool evicted = false;
+    std::size_t fruitless_at = 0;
     while (!wake.wait_for(lock, kEvictInterval, [&] { return done; })) {
       lock.unlock();
       try {
@@ -212,7 +242,8 @@ int Session::run() {
         // (glibc keeps freed memory inside its heaps otherwise).
         if (evicted) ::malloc_trim(0);
 #endif
-        evicted = evict_round(impl_->session, impl_->context->view, impl_->max_inodes) > 0;
+        evicted = evict_round(impl_->session, impl_->context->view, impl_->max_inodes,
+                              fruitless_at) > 0;
       } catch (const std::exception& e) {
         util::log::error(std::string("evict: ") + e.what());
       }
@@ -225,7 +256,7 @@ int Session::run() {
     done = true;
   }
   wake.notify_all();
-  evictor.join();
+  if (evictor) evictor->join();
   fuse_loop_cfg_destroy(config);
   // A loop ended by a signal returns 0 too; a positive value is the signal number in some
   // libfuse versions: both are clean ends.

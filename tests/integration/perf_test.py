@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -196,6 +197,8 @@ class InodeLimitTest(Base):
                 with open(os.path.join(os.path.dirname(sub) if f % 2 else sub,
                                        "file-%03d.txt" % f), "w") as out:
                     out.write("%d/%d\n" % (d, f) * (f + 1))
+        # An empty directory, a shell's working directory during the walks (check_limited).
+        os.makedirs(os.path.join(cls.tree, "dir-00", "empty"))
         # A long name, so that side files are dropped and looked up again too.
         with open(os.path.join(cls.tree, "dir-00", "L" * 200), "w") as out:
             out.write("long\n")
@@ -235,11 +238,29 @@ class InodeLimitTest(Base):
         self.assertGreater(len(expected), 6 * self.LIMIT)
         with Mount(source, mnt, mode=mode, key_options=list(key_options),
                    options=["max_inodes=%d" % self.LIMIT], extra=["--debug"]) as m:
-            first = self.snapshot(m.path)
-            second = self.snapshot(m.path)  # the dropped entries looked up again
-            tar = subprocess.run(["tar", "-C", m.path, "-cf", "-", "."], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, timeout=120)
+            # A process sitting in a directory of the view (its working directory) while the
+            # walks make the daemon drop entries: directories are never dropped, so its
+            # getcwd(2) still works afterwards (coreutils' pwd would hide a failure: it falls
+            # back to walking "..").
+            inner = [d for d, dirs, files in os.walk(m.path)
+                     if d != m.path and not dirs and set(files) <= {"encfsr.dir"}]
+            self.assertEqual(len(inner), 1, inner)
+            inner = inner[0]
+            shell = subprocess.Popen([sys.executable, "-c", "import os, sys; sys.stdin.readline(); "
+                                      "print(os.getcwd())"], cwd=inner,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+            try:
+                first = self.snapshot(m.path)
+                second = self.snapshot(m.path)  # the dropped entries looked up again
+                tar = subprocess.run(["tar", "-C", m.path, "-cf", "-", "."],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+                time.sleep(0.5)  # the evictor's last round
+            finally:
+                out, err = shell.communicate(b"\n", timeout=30)
             log = m.stderr_text()
+            self.assertEqual((shell.returncode, out.decode().strip()), (0, inner),
+                             "the working directory was dropped: %s" % err.decode())
         self.assertEqual(first, expected)
         self.assertEqual(second, expected)
         self.assertEqual(tar.returncode, 0, tar.stderr)

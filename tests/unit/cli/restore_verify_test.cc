@@ -386,6 +386,21 @@ TEST(RestoreCoreTest, SalvageZeroesBadBlocksOnly) {
   EXPECT_EQ(run.damaged[1].block, 40u);
 }
 
+TEST(RestoreCoreTest, SalvageReadsOnAfterALongRunOfBadBlocks) {
+  // verify stops a file after kMaxDamagedRun bad blocks in a row; a salvage must not: the good
+  // blocks after the run are what it is for, at their offsets.
+  Tree t;  // etc/big.bin: 75 blocks
+  for (std::uint64_t b = 0; b < 70; ++b) t.view.node(t.big).bad_blocks.insert(b);
+  TempDir dir;
+  const stdfs::path dest = dir.path() / "out";
+  const RestoreRun run = run_restore(t.view, dest, {"etc"}, false, /*salvage=*/true);
+  EXPECT_EQ(run.stats.salvaged, 1u);
+  std::string expected = t.view.node(t.big).data;
+  std::fill_n(expected.begin(), 70 * 4096, '\0');
+  EXPECT_EQ(slurp(dest / "etc/big.bin.damaged"), expected);
+  for (const auto& d : run.damaged) EXPECT_NE(d.kind, kUncheckedToken);
+}
+
 TEST(RestoreCoreTest, DamagedLinkAndHiddenNameAreReported) {
   Tree t;
   t.view.node(t.link).bad_link = true;
