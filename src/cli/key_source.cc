@@ -155,12 +155,19 @@ crypto::SecureBuffer password_from_file(const std::string& file) {
 class TerminalHandoff {
  public:
   TerminalHandoff() : tty_(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) {
-    if (tty_ && ::tcgetpgrp(tty_.get()) == ::getpgrp()) own_group_ = ::getpgrp();
+    if (tty_ && ::tcgetpgrp(tty_.get()) == ::getpgrp()) {
+      own_group_ = ::getpgrp();
+      saved_ = ::tcgetattr(tty_.get(), &modes_) == 0;
+    }
   }
   TerminalHandoff(const TerminalHandoff&) = delete;
   TerminalHandoff& operator=(const TerminalHandoff&) = delete;
+  // Takes the terminal back, in the modes it had: a prompt killed at the timeout (a pinentry
+  // that turned echo off) must not leave the user's terminal without echo.
   ~TerminalHandoff() {
-    if (own_group_ > 0) give_to(own_group_);
+    if (own_group_ <= 0) return;
+    give_to(own_group_);
+    if (saved_) ::tcsetattr(tty_.get(), TCSANOW, &modes_);
   }
   // The tty fd for the child (-1 when there is nothing to hand over).
   [[nodiscard]] int child_tty() const noexcept { return own_group_ > 0 ? tty_.get() : -1; }
@@ -179,6 +186,8 @@ class TerminalHandoff {
  private:
   util::UniqueFd tty_;
   pid_t own_group_ = 0;
+  termios modes_{};
+  bool saved_ = false;
 };
 
 std::string seconds_text(double seconds) {

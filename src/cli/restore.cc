@@ -98,10 +98,9 @@ class Restorer : public TreeVisitor {
     const fs::ExtraAttrs extra = extra_of(node);
     if (extra.link_group != 0) {
       auto first = link_groups_.find(extra.link_group);
-      if (first != link_groups_.end()) {
-        link_to(first->second, dir, name, node.path);
-        return;
-      }
+      // A link that cannot be made (a filesystem without hard links, the first member gone)
+      // is reported, and the member is restored as a copy of its own: no content is lost.
+      if (first != link_groups_.end() && link_to(first->second, dir, name, node.path)) return;
     }
     std::string temp;
     TempEntry registration;
@@ -308,15 +307,17 @@ class Restorer : public TreeVisitor {
   // Makes `name` in directory `dir` a hard link to the group's first member (restored
   // earlier). Its directory is walked from DEST one component at a time (no symlink followed),
   // and the new link must be the very file restored then (LinkTarget::same_file), not whatever
-  // was put under its name meanwhile.
-  void link_to(const LinkTarget& first, int dir, const std::string& name, const std::string& path) {
-    progress_.update(++progress_entries_, progress_bytes_);
+  // was put under its name meanwhile. False, with an error reported, when no link was made (the
+  // caller then restores the member's own content).
+  bool link_to(const LinkTarget& first, int dir, const std::string& name, const std::string& path) {
+    const auto no_link = [&](const std::string& why) {
+      failed(path, "cannot create hard link", why + "; restored as a separate copy");
+      return false;
+    };
     auto first_dir = util::open_dir_beneath(dest_fd_, util::parent_path_of(first.path));
     if (!first_dir) {
-      failed(path, "cannot create hard link",
-             "the directory of " + printable_path(first.path) + ": " +
-                 std::strerror(first_dir.error()));
-      return;
+      return no_link("the directory of " + printable_path(first.path) + ": " +
+                     std::strerror(first_dir.error()));
     }
     const std::string first_name(base_name(first.path));
     std::string temp;
@@ -327,18 +328,17 @@ class Restorer : public TreeVisitor {
                                                     temp_name, 0);
                                   });
         err != 0) {
-      error(path, "cannot create hard link", err);
-      return;
+      return no_link(std::strerror(err));
     }
     struct stat linked {};
     if (::fstatat(dir, temp.c_str(), &linked, AT_SYMLINK_NOFOLLOW) != 0 ||
         !first.same_file(linked)) {
       ::unlinkat(dir, temp.c_str(), 0);
-      failed(path, "cannot create hard link",
-             printable_path(first.path) + " was replaced since it was restored");
-      return;
+      return no_link(printable_path(first.path) + " was replaced since it was restored");
     }
+    progress_.update(progress_entries_, progress_bytes_);
     if (commit(dir, temp, name, path)) ++stats_.links;
+    return true;
   }
 
   int current_dir() const { return dirs_.empty() ? dest_fd_ : dirs_.back().fd.get(); }

@@ -501,8 +501,11 @@ TEST(RestoreCoreTest, HardLinkDoesNotFollowASymlinkPutInPlaceOfItsFirstMembersDi
   };
   const RestoreRun run = run_restore(t.view, dest, {});
   EXPECT_EQ(run.stats.links, 0u);
-  EXPECT_FALSE(stdfs::exists(stdfs::symlink_status(dest / "etc/twin")));
+  // No link into the planted directory: the member is restored as a copy of its own.
+  EXPECT_TRUE(stdfs::is_regular_file(stdfs::symlink_status(dest / "etc/twin")));
+  EXPECT_EQ(lstat_of(dest / "etc/twin").st_nlink, 1u);
   EXPECT_EQ(lstat_of(outside / "a.txt").st_nlink, 1u);
+  EXPECT_EQ(slurp(outside / "a.txt"), "secret");
   EXPECT_NE(run.messages.find("etc/twin"), std::string::npos) << run.messages;
   for (const auto& e : stdfs::recursive_directory_iterator(dest)) {
     EXPECT_EQ(e.path().filename().string().rfind(".encfsr-restore", 0), std::string::npos);
@@ -523,8 +526,12 @@ TEST(RestoreCoreTest, HardLinkIsNotMadeToAFileThatReplacedTheFirstMember) {
   };
   const RestoreRun run = run_restore(t.view, dest, {});
   EXPECT_EQ(run.stats.links, 0u);
-  EXPECT_FALSE(stdfs::exists(dest / "etc/twin"));
-  EXPECT_NE(run.messages.find("home/a.txt was replaced since it was restored"), std::string::npos)
+  // Not linked to the planted file: restored as a copy of its own, with its own content.
+  EXPECT_EQ(slurp(dest / "etc/twin"), t.view.node(t.a).data);
+  EXPECT_EQ(lstat_of(dest / "etc/twin").st_nlink, 1u);
+  EXPECT_NE(run.messages.find("home/a.txt was replaced since it was restored; restored as a "
+                              "separate copy"),
+            std::string::npos)
       << run.messages;
   EXPECT_NE(run.messages.find("etc/twin"), std::string::npos) << run.messages;
 }
