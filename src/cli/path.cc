@@ -31,9 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Largest side file read (a full encoded name is a few hundred bytes).
-constexpr std::size_t kMaxSideFile = std::size_t{64} * 1024;
-
 struct EncryptOptions {
   KeyOptions key_options;
   std::string config;
@@ -79,9 +76,9 @@ int run_encrypt(const EncryptOptions& options) {
 
 // Reads the full encoded name of long form `name` from its side file `dir`/`name`.name.
 std::string read_side_file(int root, const std::string& dir, const std::string& name) {
-  const std::string side =
-      (dir.empty() ? std::string() : dir + "/") + name + std::string(crypto::kSideFileSuffix);
-  auto read = encfsr::fs::read_small_file(root, side, kMaxSideFile);  // never blocks on a FIFO
+  const std::string long_form = (dir.empty() ? std::string() : dir + "/") + name;
+  const std::string side = long_form + std::string(crypto::kSideFileSuffix);
+  auto read = encfsr::fs::read_side_file(root, long_form);  // never blocks on a FIFO
   if (!read) {
     if (read.error() == EFBIG) {
       throw CliError(util::kExitDamage, "side file " + side + " is too large");
@@ -92,9 +89,7 @@ std::string read_side_file(int root, const std::string& dir, const std::string& 
     throw CliError(util::kExitIo, "cannot read side file " + side +
                                       " of long name: " + std::strerror(read.error()));
   }
-  std::string text = std::move(*read);
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
+  return std::move(*read);
 }
 
 int run_decrypt(const DecryptOptions& options) {

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 
+#include "crypto/name_cipher.h"
 #include "src/util/log.h"
 #include "src/util/open_file.h"
 #include "src/util/unique_fd.h"
@@ -85,6 +86,11 @@ util::Result<std::string> read_small_file(int dir_fd, const std::string& name, s
   auto text = util::read_regular_file(dir_fd, name.c_str(), O_NOFOLLOW, EINVAL, limit);
   if (!text) return util::Errno{text.error() == ELOOP ? EINVAL : text.error()};
   return text;
+}
+
+util::Result<std::string> read_side_file(int dir_fd, const std::string& long_form) {
+  return read_small_file(dir_fd, long_form + std::string(crypto::kSideFileSuffix),
+                         kMaxSideFileBytes);
 }
 
 util::Result<std::string> read_link(int dir_fd, const std::string& name) {

@@ -36,6 +36,13 @@ mode_t entry_type(int dir_fd, const RawEntry& entry);
 // A regular file's contents, at most `limit` bytes (EFBIG if larger; EINVAL for anything but a
 // regular file, a symlink included). Never blocks on a FIFO.
 util::Result<std::string> read_small_file(int dir_fd, const std::string& name, std::size_t limit);
+
+// A full encoded name is a few hundred bytes; a side file larger than this is damage.
+inline constexpr std::size_t kMaxSideFileBytes = 4096;
+// The content of the side file of long form `long_form` (a name in `dir_fd`, or a relative path
+// below it), exactly as stored (FORMAT.md: the full encoded name, no newline): what the
+// decrypt view and `encfsr path decrypt` both read. Errors as read_small_file's.
+util::Result<std::string> read_side_file(int dir_fd, const std::string& long_form);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
 
 // The extended attributes of entry `name` of directory `dir_fd` (of `dir_fd` itself when `name`

@@ -36,7 +36,6 @@ namespace {
 using util::Errno;
 using util::Result;
 
-constexpr std::size_t kSideFileLimit = 4096;
 constexpr std::size_t kManifestCacheDirs = 256;
 
 // A directory's manifest as read from the copy.
@@ -331,8 +330,7 @@ class DecryptView final : public View {
       const mode_t type = entry_type((*fd)->get(), e);
       std::string full = e.name;
       if (crypto::NameCipher::is_long_form(e.name)) {
-        auto side = read_small_file((*fd)->get(), e.name + std::string(crypto::kSideFileSuffix),
-                                    kSideFileLimit);
+        auto side = read_side_file((*fd)->get(), e.name);
         if (!side || names_.check_long_name(e.name, *side) != crypto::Status::kOk) {
           report_(Damage{DamageKind::kSideFile, join_rel(dir->rel, e.name), {}, 0});
           continue;
