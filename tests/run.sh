@@ -3,8 +3,8 @@
 # CTest suite (the Debian package and its checks included), builds the binary as a
 # distribution would (plain CMake Release build with GCC, default flags) and with clang
 # (warnings are errors), runs clang-tidy over the project's code (findings are errors), then runs
-# the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the threading tests and real mounts under ThreadSanitizer, then the libFuzzer targets for 20 s each.
+# the suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the threading tests and
+# real mounts under ThreadSanitizer, then the libFuzzer targets for 20 s each.
 # Exits non-zero on any failure.
 #   bash tests/run.sh [--no-install] [--quick]   (--quick: no clang-tidy, sanitizer or fuzz passes)
 set -euo pipefail
