@@ -39,8 +39,6 @@
 namespace encfsr::cli {
 namespace {
 
-constexpr std::string_view kCacheDirTag = "CACHEDIR.TAG";
-constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 
 struct SourceCounts {
   std::uint64_t entries = 0;
@@ -142,8 +140,7 @@ class ExclusionWalk {
         }
       }
       if (source_.exclude_caches) {
-        auto tag = fs::read_small_file(sub.get(), std::string(kCacheDirTag), 4096);
-        if (tag && tag->compare(0, kCacheDirSignature.size(), kCacheDirSignature) == 0) {
+        if (fs::is_cache_directory(sub.get())) {
           found_.caches.insert(rel);
           continue;
         }

@@ -45,6 +45,11 @@ inline constexpr std::size_t kMaxSideFileBytes = 4096;
 util::Result<std::string> read_side_file(int dir_fd, const std::string& long_form);
 util::Result<std::string> read_link(int dir_fd, const std::string& name);
 
+// Whether directory `dir_fd` is marked as a cache (https://bford.info/cachedir/): it holds a
+// regular file CACHEDIR.TAG starting with the standard signature. A tag that is not a regular
+// file (a FIFO, say) never marks a cache, and reading it never blocks.
+bool is_cache_directory(int dir_fd);
+
 // The extended attributes of entry `name` of directory `dir_fd` (of `dir_fd` itself when `name`
 // is empty), sorted by name, symlinks not followed. A filesystem without xattrs gives none; so
 // does an entry whose xattrs exceed crypto::kMaxXattrBytes in all (logged). Errors (EACCES, ...)

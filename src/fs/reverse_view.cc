@@ -53,8 +53,6 @@ namespace {
 using util::Errno;
 using util::Result;
 
-constexpr std::string_view kCacheDirTag = "CACHEDIR.TAG";
-constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 // Node-ID names of virtual files: they contain '/', which no real name can.
 constexpr std::string_view kKeyFileIdName = "/key";
 constexpr std::string_view kSideFileIdName = "/side";
@@ -658,11 +656,7 @@ class ReverseView final : public View {
       util::UniqueFd sub(
           ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub) return errno != ENOENT && errno != ENOTDIR;
-      // A tag that is not a regular file (a FIFO, say) never marks a cache.
-      auto tag = read_small_file(sub.get(), std::string(kCacheDirTag), 4096);
-      if (tag && tag->compare(0, kCacheDirSignature.size(), kCacheDirSignature) == 0) {
-        return false;
-      }
+      if (is_cache_directory(sub.get())) return false;
     }
     if (type == S_IFLNK && !plain_) {
       auto target = read_link(dir_fd, name);
