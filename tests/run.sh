@@ -4,7 +4,7 @@
 # distribution would (plain CMake Release build with GCC, default flags) and with clang
 # (warnings are errors), runs clang-tidy over the project's code (findings are errors), then runs
 # the suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the threading tests and
-# real mounts under ThreadSanitizer, then the libFuzzer targets for 20 s each.
+# real mounts under ThreadSanitizer, then the libFuzzer targets for 30 s each.
 # Exits non-zero on any failure.
 #   bash tests/run.sh [--no-install] [--quick]   (--quick: no clang-tidy, sanitizer or fuzz passes)
 set -euo pipefail
@@ -116,10 +116,9 @@ if [ "$quick" = 0 ]; then
     status=1
   fi
   unset TSAN_OPTIONS
-  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus. The fuzz preset sets
-  # ENCFSR_FUZZ_SECONDS to 20 (CMake's default is 30): 10 targets two at a time (ctest -j2) are
-  # about 2 minutes, and building the instrumented libraries about 3 more on 2 cores, so this
-  # pass stays near the 5 minutes it may add. Longer runs: tests/fuzz/README.md.
+  # libFuzzer targets (clang, ASan + UBSan), each on its checked-in corpus for 30 s
+  # (ENCFSR_FUZZ_SECONDS): 10 targets two at a time (ctest -j2) are about 2.5 minutes, and
+  # building the instrumented libraries about 3 more on 2 cores. Longer runs: tests/fuzz/README.md.
   run_preset fuzz "" -L fuzz
 fi
 [ $status = 0 ] && echo "== all test runs passed" || echo "== SOME TEST RUN FAILED"
