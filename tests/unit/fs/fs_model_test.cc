@@ -15,6 +15,8 @@
 #include <random>
 #include <thread>
 
+#include "crypto/manifest.h"
+#include "crypto/name_cipher.h"
 #include "crypto/size_math.h"
 #include "src/fs/decrypt_view.h"
 #include "src/fs/reverse_view.h"
@@ -225,10 +227,17 @@ TEST_F(FsModel, RenamedEntryIsHiddenAndReported) {
   for (auto& e : stdfs::directory_iterator(copy_.path())) {
     if (e.is_directory()) dir = e.path();
   }
+  // Two encrypted file names: not the manifest, a side file or a long form (the order of a
+  // directory listing depends on the filesystem, so filter rather than take the first two).
   std::vector<stdfs::path> files;
   for (auto& e : stdfs::directory_iterator(dir)) {
-    if (e.is_regular_file()) files.push_back(e.path());
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name != crypto::kManifestName &&
+        !crypto::NameCipher::is_side_file(name) && !crypto::NameCipher::is_long_form(name)) {
+      files.push_back(e.path());
+    }
   }
+  std::sort(files.begin(), files.end());
   ASSERT_GE(files.size(), 2u);
   stdfs::rename(files[0], dir / "tmp");
   stdfs::rename(files[1], files[0]);
