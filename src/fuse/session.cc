@@ -118,7 +118,10 @@ constexpr std::size_t kMaxEvictionsPerRound = 16384;
 std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_inodes,
                         std::size_t& fruitless_at) {
   const std::size_t remembered = view.remembered();
-  if (remembered <= max_inodes) return 0;
+  if (remembered <= max_inodes) {
+    fruitless_at = 0;
+    return 0;
+  }
   if (fruitless_at != 0 && remembered < fruitless_at + max_inodes / 8) return 0;
   const std::size_t target = max_inodes - max_inodes / 4;
   const std::size_t count = std::min(remembered - target, kMaxEvictionsPerRound);
@@ -149,7 +152,7 @@ std::optional<std::thread> start_quiet_thread(const std::function<void()>& body)
     thread.emplace(body);
   } catch (const std::system_error& e) {
     util::log::warning(std::string("no thread to bound the inode table (-o max_inodes): ") +
-                    e.what());
+                       e.what());
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return thread;
