@@ -265,6 +265,35 @@ TEST_F(FsModel, RenamedEntryIsHiddenAndReported) {
   EXPECT_EQ(damage.size(), 2u);
 }
 
+TEST_F(FsModel, DecryptViewNeverOffersAnOpenFileForEviction) {
+  materialize(*reverse(), kRootIno, copy_.path());
+  auto view = decrypt(copy_.path());
+  auto data = view->lookup(kRootIno, "data");
+  ASSERT_TRUE(data.ok());
+  auto entries = view->list(data->ino);
+  ASSERT_TRUE(entries.ok());
+  std::string name;
+  for (auto& e : *entries) {
+    if (e.type == S_IFREG) name = e.name;
+  }
+  ASSERT_FALSE(name.empty());
+  auto file = view->lookup(data->ino, name);
+  ASSERT_TRUE(file.ok());
+  const auto offered = [&] {
+    for (const ShownName& s : view->least_recently_used(1000)) {
+      if (s.parent == data->ino && s.name == name) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(offered());
+  {
+    auto open = view->open(file->ino);
+    ASSERT_TRUE(open.ok());
+    EXPECT_FALSE(offered());  // a copy out of a decrypt mount must not lose its entry
+  }
+  EXPECT_TRUE(offered());
+}
+
 TEST_F(FsModel, EmptyFileSwappedInFromAnotherPathIsDetected) {
   materialize(*reverse(), kRootIno, copy_.path());
   // Two empty files in different directories: f0 at the top, and a new one below a/.
