@@ -55,6 +55,9 @@ bool is_cache_directory(int dir_fd);
 // does an entry whose xattrs exceed crypto::kMaxXattrBytes in all (logged). Errors (EACCES, ...)
 // are returned.
 util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::string& name);
+// Whether read_xattrs may use listxattrat/getxattrat (Linux 6.13); it stops by itself where
+// they are missing. Tests turn them off to check the older path.
+void use_xattrat_calls(bool on) noexcept;
 
 // Per-thread scratch buffers of the read path (no allocation per request once grown).
 enum class Scratch { kPlain, kCipher };

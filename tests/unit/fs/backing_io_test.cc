@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "src/util/unique_fd.h"
 #include "tests/unit/fs/fs_test_util.h"
@@ -56,6 +58,37 @@ TEST_F(ReadSmallFile, EnforcesTheLimitAndTheFileType) {
   auto link = read_small_file(fd_.get(), "link", 1 << 20);
   ASSERT_FALSE(link.ok());
   EXPECT_EQ(link.error(), EINVAL);
+}
+
+// Both ways of reading an entry's xattrs (listxattrat/getxattrat where the kernel has them,
+// else the l* calls through /proc/self/fd) give the same sorted list, never follow a symlink,
+// and say ENOENT for a missing entry.
+TEST_F(ReadSmallFile, XattrsReadTheSameWithAndWithoutTheAtCalls) {
+  write_file(dir_.path() / "f", "x");
+  const std::string big(3000, 'v');
+  if (::setxattr((dir_.path() / "f").c_str(), "user.b", big.data(), big.size(), 0) != 0) {
+    GTEST_SKIP() << "no user xattrs on the test directory's filesystem (errno " << errno << ")";
+  }
+  ASSERT_EQ(::setxattr((dir_.path() / "f").c_str(), "user.a", "1", 1, 0), 0);
+  ASSERT_EQ(::symlink("f", (dir_.path() / "l").c_str()), 0);
+  std::vector<std::vector<crypto::Xattr>> seen;
+  for (const bool at : {true, false}) {
+    use_xattrat_calls(at);
+    auto got = read_xattrs(fd_.get(), "f");
+    ASSERT_TRUE(got.ok()) << got.error();
+    ASSERT_EQ(got->size(), 2U);
+    EXPECT_EQ((*got)[0].name, "user.a");
+    EXPECT_EQ((*got)[0].value, "1");
+    EXPECT_EQ((*got)[1].name, "user.b");
+    EXPECT_EQ((*got)[1].value, big);
+    auto link = read_xattrs(fd_.get(), "l");
+    ASSERT_TRUE(link.ok()) << link.error();
+    EXPECT_TRUE(link->empty());
+    auto missing = read_xattrs(fd_.get(), "missing");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error(), ENOENT);
+  }
+  use_xattrat_calls(true);
 }
 
 }  // namespace
