@@ -348,7 +348,7 @@ class DecryptView final : public View {
         continue;
       }
       const crypto::NodeId id = crypto::child_id(keys_, dir->id, plain);
-      out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type});
+      out.push_back(DirEntry{std::move(plain), crypto::inode_of(id), type, {}});
     }
     sort_by_name(out);
     const ManifestPtr manifest = manifest_of(ino, *dir, (*fd)->get());

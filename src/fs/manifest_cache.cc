@@ -8,6 +8,8 @@ std::size_t weight(const SnapshotPtr& s) {
   if (!s) return 0;
   std::size_t n = s->manifest.size();
   for (const DirEntry& e : s->entries) n += e.name.size() + sizeof(DirEntry);
+  for (const ListedChild& c : s->children) n += c.name.size() + sizeof(ListedChild);
+  n += s->child_of.size() * sizeof(std::uint32_t);
   return n;
 }
 

@@ -12,6 +12,7 @@
 // manifests are kept, least recently used first out, never one that is open. Thread-safe.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -25,16 +26,31 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/node_id.h"
 #include "src/fs/view.h"
 #include "src/util/result.h"
 
 namespace encfsr::fs {
 
+// What a listing saw of one backed child: its manifest record came from this lstat.
+struct ListedChild {
+  std::string name;  // plaintext
+  crypto::NodeId id{};
+  struct stat st {};
+  std::uint32_t source = 0;
+  std::uint32_t tier = 0;
+};
+
 struct DirSnapshot {
+  static constexpr std::uint32_t kNoChild = ~std::uint32_t{0};
   std::vector<DirEntry> entries;  // the listing as the view shows it, sorted
-  std::string manifest;           // the sealed manifest of these entries
-  struct timespec mtime {};       // the manifest's mtime (from its trailer)
-  uid_t uid = 0;                  // owner of encfsr.dir: the directory's owner
+  // entries[i] is the backed child children[child_of[i]], or (kNoChild) a virtual entry, a
+  // side file, a source or a child whose lstat failed.
+  std::vector<ListedChild> children;
+  std::vector<std::uint32_t> child_of;
+  std::string manifest;      // the sealed manifest of these entries
+  struct timespec mtime {};  // the manifest's mtime (from its trailer)
+  uid_t uid = 0;             // owner of encfsr.dir: the directory's owner
   gid_t gid = 0;
 };
 using SnapshotPtr = std::shared_ptr<const DirSnapshot>;

@@ -332,6 +332,23 @@ class ReverseView final : public View {
     return remember(file);
   }
 
+  // A backed entry of the listing is answered from what the listing's pass saw: the same lstat
+  // its manifest record came from (so the attributes shown match the manifest), with no
+  // decryption of its name and no second pass over the source.
+  Result<Entry> lookup_listed(Ino parent, const DirEntry& entry) override {
+    if (!entry.listed) return lookup(parent, entry.name);
+    const auto& c = *static_cast<const ListedChild*>(entry.listed.get());
+    Node n;
+    n.kind = NodeKind::kBacked;
+    n.type = c.st.st_mode & S_IFMT;
+    n.parent = parent;
+    n.id = c.id;
+    n.source = c.source;
+    n.tier = c.tier;
+    n.name = c.name;
+    return remember(n, &c.st);
+  }
+
   void forget(Ino ino, std::uint64_t count) noexcept override { table_.forget(ino, count); }
 
   std::size_t remembered() const noexcept override { return table_.size(); }
@@ -393,7 +410,14 @@ class ReverseView final : public View {
     if (manifests_) {
       auto snapshot = snapshots_.for_listing(ino, snapshot_builder(ino));
       if (!snapshot) return Errno{snapshot.error()};
-      return (*snapshot)->entries;
+      const DirSnapshot& s = **snapshot;
+      std::vector<DirEntry> out = s.entries;
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (s.child_of[i] == DirSnapshot::kNoChild) continue;
+        // Shares the snapshot's ownership: the record lives as long as the entry.
+        out[i].listed = std::shared_ptr<const void>(*snapshot, &s.children[s.child_of[i]]);
+      }
+      return out;
     }
     auto children = children_of(*dir);
     if (!children) return Errno{children.error()};
@@ -466,21 +490,24 @@ class ReverseView final : public View {
 
   // Appends the view's entries for plaintext child `name` of `dir`: its (encrypted) name and,
   // for a long name, its side file (and the long form with its name to `longs`).
+  // `known_id`: the child's node ID, if the caller has it.
   void add_entry(const Node& dir, const std::string& name, mode_t type, std::vector<DirEntry>& out,
-                 std::vector<LongNameIndex::Pair>* longs) const {
-    const crypto::NodeId id = crypto::child_id(*keys_, dir.id, name);
+                 std::vector<LongNameIndex::Pair>* longs,
+                 const crypto::NodeId* known_id = nullptr) const {
+    const crypto::NodeId id =
+        known_id != nullptr ? *known_id : crypto::child_id(*keys_, dir.id, name);
     if (plain_) {
-      out.push_back(DirEntry{name, crypto::inode_of(id), type});
+      out.push_back(DirEntry{name, crypto::inode_of(id), type, {}});
       return;
     }
     crypto::EncryptedName en = names_->encrypt(dir.id, name);
     if (en.is_long) {
       if (longs != nullptr) longs->push_back({en.name, name});
       const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
-      out.push_back(DirEntry{en.name + std::string(crypto::kSideFileSuffix), crypto::inode_of(side),
-                             S_IFREG});
+      out.push_back(DirEntry{
+          en.name + std::string(crypto::kSideFileSuffix), crypto::inode_of(side), S_IFREG, {}});
     }
-    out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), type});
+    out.push_back(DirEntry{std::move(en.name), crypto::inode_of(id), type, {}});
   }
 
   // The name the view shows plaintext child `name` of `dir` by (a long name's short form).
@@ -494,12 +521,14 @@ class ReverseView final : public View {
     if (dir.kind == NodeKind::kRoot && key_in_view_) {
       out.push_back(DirEntry{std::string(crypto::kKeyFileName),
                              crypto::inode_of(crypto::child_id(*keys_, root_id_, kKeyFileIdName)),
-                             S_IFREG});
+                             S_IFREG,
+                             {}});
     }
     if (manifests_) {
       out.push_back(DirEntry{std::string(crypto::kManifestName),
                              crypto::inode_of(crypto::child_id(*keys_, dir.id, kManifestIdName)),
-                             S_IFREG});
+                             S_IFREG,
+                             {}});
     }
   }
 
@@ -514,10 +543,13 @@ class ReverseView final : public View {
 
   // A directory's listing and manifest, from one pass over the source (see manifest_cache.h).
   // An entry gone since the listing is left out of both; one that cannot be inspected is listed,
-  // and recorded with its type only.
+  // and recorded with its type only. What the pass saw of each entry is kept with the listing
+  // (DirSnapshot::children), for lookup_listed.
   Result<SnapshotPtr> build_snapshot(Ino dir_ino, const Node& dir) {
     auto snapshot = std::make_shared<DirSnapshot>();
     std::vector<crypto::ManifestRecord> records;
+    // listed[k]: records[k]'s entry in snapshot->children, or kNoChild.
+    std::vector<std::uint32_t> listed;
     if (dir.kind == NodeKind::kRoot) {
       snapshot->uid = key_uid_;
       snapshot->gid = key_gid_;
@@ -528,6 +560,7 @@ class ReverseView final : public View {
         auto xattrs = read_xattrs(fd, "");
         if (!xattrs) return Errno{xattrs.error()};
         records.push_back(record_of(src.name, st, std::move(*xattrs), *manifest_));
+        listed.push_back(DirSnapshot::kNoChild);
       }
     } else {
       auto children = children_of(dir);
@@ -547,6 +580,8 @@ class ReverseView final : public View {
         }
       }
       records.reserve(children->size());
+      listed.reserve(children->size());
+      snapshot->children.reserve(children->size());
       for (const Child& c : *children) {
         const SharedFd& fd = tier_fds[c.tier];
         crypto::ManifestRecord unknown;
@@ -559,6 +594,7 @@ class ReverseView final : public View {
         if (!fd || ::fstatat(fd->get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           if (!fd || errno == ENOENT || errno == ENOTDIR) continue;  // gone
           records.push_back(std::move(unknown));
+          listed.push_back(DirSnapshot::kNoChild);
           continue;
         }
         const mode_t type = st.st_mode & S_IFMT;
@@ -567,28 +603,65 @@ class ReverseView final : public View {
         if (!xattrs) {
           if (xattrs.error() == ENOENT) continue;
           records.push_back(std::move(unknown));
+          listed.push_back(DirSnapshot::kNoChild);
           continue;
         }
         records.push_back(record_of(c.name, st, std::move(*xattrs), *manifest_));
+        if (type != c.type) {  // replaced since the listing admitted it: looked up afresh
+          listed.push_back(DirSnapshot::kNoChild);
+          continue;
+        }
+        listed.push_back(static_cast<std::uint32_t>(snapshot->children.size()));
+        snapshot->children.push_back(
+            ListedChild{c.name, crypto::child_id(*keys_, dir.id, c.name), st, dir.source, c.tier});
       }
     }
-    std::sort(records.begin(), records.end(),
-              [](const crypto::ManifestRecord& a, const crypto::ManifestRecord& b) {
-                return a.name < b.name;
-              });
-    snapshot->manifest = manifest_->seal(dir.id, records);
+    // Records in name order, and the listing in the view's name order; listed[] follows.
+    std::vector<std::uint32_t> order(records.size());
+    for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return records[a].name < records[b].name; });
+    std::vector<crypto::ManifestRecord> sorted;
+    sorted.reserve(records.size());
+    std::vector<std::uint32_t> sorted_listed;
+    sorted_listed.reserve(records.size());
+    for (const std::uint32_t k : order) {
+      sorted.push_back(std::move(records[k]));
+      sorted_listed.push_back(listed[k]);
+    }
+    snapshot->manifest = manifest_->seal(dir.id, sorted);
     snapshot->mtime = crypto::ManifestCipher::mtime_of(snapshot->manifest);
-    snapshot->entries.reserve(records.size() + 2);
+    std::vector<DirEntry> entries;
+    entries.reserve(sorted.size() + 2);
+    std::vector<std::uint32_t> child_of;
+    child_of.reserve(sorted.size() + 2);
     std::vector<LongNameIndex::Pair> longs;
-    for (const crypto::ManifestRecord& r : records) {
+    for (std::size_t k = 0; k < sorted.size(); ++k) {
+      const crypto::ManifestRecord& r = sorted[k];
       const mode_t type = r.type == crypto::EntryType::kDirectory ? S_IFDIR
                           : r.type == crypto::EntryType::kSymlink ? S_IFLNK
                                                                   : S_IFREG;
-      add_entry(dir, r.name, type, snapshot->entries, &longs);
+      const std::uint32_t child = sorted_listed[k];
+      const std::size_t before = entries.size();
+      add_entry(dir, r.name, type, entries, &longs,
+                child == DirSnapshot::kNoChild ? nullptr : &snapshot->children[child].id);
+      // add_entry appends a long name's side file first, then the entry itself.
+      child_of.resize(entries.size(), DirSnapshot::kNoChild);
+      if (entries.size() > before) child_of.back() = child;
     }
     long_names_.store(dir_ino, std::move(longs));
-    add_virtual_entries(dir, snapshot->entries);
-    sort_by_name(snapshot->entries);
+    add_virtual_entries(dir, entries);
+    child_of.resize(entries.size(), DirSnapshot::kNoChild);
+    std::vector<std::uint32_t> shown(entries.size());
+    for (std::uint32_t i = 0; i < shown.size(); ++i) shown[i] = i;
+    std::sort(shown.begin(), shown.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return entries[a].name < entries[b].name; });
+    snapshot->entries.reserve(entries.size());
+    snapshot->child_of.reserve(entries.size());
+    for (const std::uint32_t i : shown) {
+      snapshot->entries.push_back(std::move(entries[i]));
+      snapshot->child_of.push_back(child_of[i]);
+    }
     return SnapshotPtr(std::move(snapshot));
   }
 

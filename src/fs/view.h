@@ -37,6 +37,9 @@ struct DirEntry {
   std::string name;  // as the view shows it
   Ino ino = 0;
   mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
+  // The view's own record of what its listing saw of the entry, if it keeps one: handed back
+  // to lookup_listed(), which then answers without going back to the backing tree.
+  std::shared_ptr<const void> listed;
 };
 
 // An entry as the kernel knows it: its directory and the name the view shows it by.
@@ -80,6 +83,12 @@ class View {
 
   // Looks `name` up in directory `parent`; on success the inode's lookup count grows by one.
   virtual util::Result<Entry> lookup(Ino parent, std::string_view name) = 0;
+  // lookup() of an entry of list(parent)'s result, on behalf of readdirplus: a view that
+  // recorded what its listing saw of the entry (DirEntry::listed) answers from that record,
+  // as of the listing, instead of looking the name up again.
+  virtual util::Result<Entry> lookup_listed(Ino parent, const DirEntry& entry) {
+    return lookup(parent, entry.name);
+  }
   // Drops `count` lookups (FUSE forget); an inode with none left is dropped from the table.
   virtual void forget(Ino ino, std::uint64_t count) noexcept = 0;
   virtual util::Result<struct stat> getattr(Ino ino) = 0;

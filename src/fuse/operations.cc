@@ -186,8 +186,8 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     handle->entries.reserve(listed->size() + 2);
     // ".." gets the directory's own number: the model keeps no parent links, and the kernel
     // resolves ".." itself.
-    handle->entries.push_back(fs::DirEntry{".", ino, S_IFDIR});
-    handle->entries.push_back(fs::DirEntry{"..", ino, S_IFDIR});
+    handle->entries.push_back(fs::DirEntry{".", ino, S_IFDIR, {}});
+    handle->entries.push_back(fs::DirEntry{"..", ino, S_IFDIR, {}});
     for (auto& entry : *listed) handle->entries.push_back(std::move(entry));
     fi->fh = static_cast<uint64_t>(reinterpret_cast<std::uintptr_t>(handle.get()));
     trace("opendir", ino, 0);
@@ -244,8 +244,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
         const auto next = static_cast<off_t>(i + 1);
         // Size check first (a null buffer only measures), so no lookup is taken for an entry
         // that would not fit.
-        const size_t need =
-            fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
+        const size_t need = fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
         if (need > size - used) break;
         // An entry with ino 0 is a plain dirent: the kernel takes no reference and looks the
         // name up itself when asked, so the attributes only give the dirent its type.
@@ -253,7 +252,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
         e.attr.st_ino = static_cast<ino_t>(entry.ino);
         e.attr.st_mode = entry.type;
         if (!is_dot(entry.name)) {
-          auto found = ctx.view.lookup(ino, entry.name);
+          auto found = ctx.view.lookup_listed(ino, entry);
           if (found) {
             taken.push_back(found->ino);
             e = make_entry(ctx, *found);

@@ -91,17 +91,17 @@ class FakeView : public fs::View {
   util::Result<std::vector<fs::DirEntry>> list(fs::Ino dir) override {
     std::vector<fs::DirEntry> out;
     if (dir == fs::kRootIno) {
-      out.push_back({"hello.txt", kFile, S_IFREG});
-      out.push_back({"dir", kDir, S_IFDIR});
-      out.push_back({"denied", kDenied, S_IFDIR});  // listed, but lookup says EACCES
-      out.push_back({"link", kLink, S_IFLNK});
-      out.push_back({"ghost", kGhost, S_IFREG});  // listed, but lookup says ENOENT
-      out.push_back({"bad", kBad, S_IFREG});
+      out.push_back({"hello.txt", kFile, S_IFREG, {}});
+      out.push_back({"dir", kDir, S_IFDIR, {}});
+      out.push_back({"denied", kDenied, S_IFDIR, {}});  // listed, but lookup says EACCES
+      out.push_back({"link", kLink, S_IFLNK, {}});
+      out.push_back({"ghost", kGhost, S_IFREG, {}});  // listed, but lookup says ENOENT
+      out.push_back({"bad", kBad, S_IFREG, {}});
       return out;
     }
     if (dir == kDir) {
       for (int i = 0; i < kDirEntries; ++i) {
-        out.push_back({long_name(i), static_cast<fs::Ino>(1000 + i), S_IFREG});
+        out.push_back({long_name(i), static_cast<fs::Ino>(1000 + i), S_IFREG, {}});
       }
       return out;
     }

@@ -105,7 +105,7 @@ class FakeView : public fs::View {
     }
     std::vector<fs::DirEntry> out;
     for (int child : n.children) {
-      out.push_back({nodes_[child].name, ino_of(child), nodes_[child].mode & S_IFMT});
+      out.push_back({nodes_[child].name, ino_of(child), nodes_[child].mode & S_IFMT, {}});
     }
     return out;
   }
