@@ -8,7 +8,10 @@ std::size_t weight(const SnapshotPtr& s) {
   if (!s) return 0;
   std::size_t n = s->manifest.size();
   for (const DirEntry& e : s->entries) n += e.name.size() + sizeof(DirEntry);
-  for (const ListedChild& c : s->children) n += c.name.size() + sizeof(ListedChild);
+  for (const ListedChild& c : s->children) {
+    n += sizeof(ListedChild) + c.name.size() + c.shown.name.size() + c.shown.full.size();
+    for (const crypto::Xattr& x : c.xattrs) n += sizeof x + x.name.size() + x.value.size();
+  }
   n += s->child_of.size() * sizeof(std::uint32_t);
   return n;
 }
@@ -116,6 +119,12 @@ util::Result<SnapshotPtr> ManifestCache::open(Ino dir, const SnapshotBuilder& bu
   }
   ++slot.opens;
   return slot.reported;
+}
+
+SnapshotPtr ManifestCache::latest(Ino dir) {
+  std::lock_guard lock(mutex_);
+  auto it = slots_.find(dir);
+  return it == slots_.end() ? nullptr : it->second.latest;
 }
 
 void ManifestCache::release(Ino dir) noexcept {

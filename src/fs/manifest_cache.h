@@ -26,19 +26,25 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/manifest.h"
+#include "crypto/name_cipher.h"
 #include "crypto/node_id.h"
 #include "src/fs/view.h"
 #include "src/util/result.h"
 
 namespace encfsr::fs {
 
-// What a listing saw of one backed child: its manifest record came from this lstat.
+// What a listing saw of one backed child: its manifest record came from this lstat and these
+// xattrs. The next pass over the directory reuses what cannot have changed (see
+// ReverseView::build_snapshot).
 struct ListedChild {
   std::string name;  // plaintext
   crypto::NodeId id{};
   struct stat st {};
   std::uint32_t source = 0;
   std::uint32_t tier = 0;
+  std::vector<crypto::Xattr> xattrs;
+  crypto::EncryptedName shown;  // empty in a --plain view
 };
 
 struct DirSnapshot {
@@ -46,11 +52,12 @@ struct DirSnapshot {
   std::vector<DirEntry> entries;  // the listing as the view shows it, sorted
   // entries[i] is the backed child children[child_of[i]], or (kNoChild) a virtual entry, a
   // side file, a source or a child whose lstat failed.
-  std::vector<ListedChild> children;
+  std::vector<ListedChild> children;  // in plaintext name order
   std::vector<std::uint32_t> child_of;
-  std::string manifest;      // the sealed manifest of these entries
-  struct timespec mtime {};  // the manifest's mtime (from its trailer)
-  uid_t uid = 0;             // owner of encfsr.dir: the directory's owner
+  struct timespec started {};  // CLOCK_REALTIME when the pass began
+  std::string manifest;        // the sealed manifest of these entries
+  struct timespec mtime {};    // the manifest's mtime (from its trailer)
+  uid_t uid = 0;               // owner of encfsr.dir: the directory's owner
   gid_t gid = 0;
 };
 using SnapshotPtr = std::shared_ptr<const DirSnapshot>;
@@ -69,6 +76,8 @@ class ManifestCache {
   // For an open of encfsr.dir: the snapshot last shown (made now if none), held until release.
   util::Result<SnapshotPtr> open(Ino dir, const SnapshotBuilder& build);
   void release(Ino dir) noexcept;
+  // The latest snapshot of `dir`, however old, or null; not counted as a use.
+  SnapshotPtr latest(Ino dir);
 
  private:
   struct Slot {

@@ -218,6 +218,16 @@ class ManifestFile final : public OpenFile {
   Ino dir_;
 };
 
+// Whether an entry whose lstat was `before` in a pass that began at `pass` and is `now` still has
+// the xattrs that pass read: same inode, same ctime (any xattr change sets it), and that ctime
+// over a second older than the pass, so that a change in the same tick of a coarse clock as the
+// pass's lstat cannot leave it unchanged.
+bool same_xattrs(const struct stat& before, const struct stat& now, const struct timespec& pass) {
+  return before.st_dev == now.st_dev && before.st_ino == now.st_ino &&
+         before.st_ctim.tv_sec == now.st_ctim.tv_sec &&
+         before.st_ctim.tv_nsec == now.st_ctim.tv_nsec && now.st_ctim.tv_sec + 1 < pass.tv_sec;
+}
+
 // A manifest record of an entry from its lstat and xattrs.
 crypto::ManifestRecord record_of(const std::string& name, const struct stat& st,
                                  std::vector<crypto::Xattr> xattrs,
@@ -490,17 +500,17 @@ class ReverseView final : public View {
 
   // Appends the view's entries for plaintext child `name` of `dir`: its (encrypted) name and,
   // for a long name, its side file (and the long form with its name to `longs`).
-  // `known_id`: the child's node ID, if the caller has it.
+  // `listed`: what the listing's pass computed of the child (its node ID and shown name).
   void add_entry(const Node& dir, const std::string& name, mode_t type, std::vector<DirEntry>& out,
                  std::vector<LongNameIndex::Pair>* longs,
-                 const crypto::NodeId* known_id = nullptr) const {
+                 const ListedChild* listed = nullptr) const {
     const crypto::NodeId id =
-        known_id != nullptr ? *known_id : crypto::child_id(*keys_, dir.id, name);
+        listed != nullptr ? listed->id : crypto::child_id(*keys_, dir.id, name);
     if (plain_) {
       out.push_back(DirEntry{name, crypto::inode_of(id), type, {}});
       return;
     }
-    crypto::EncryptedName en = names_->encrypt(dir.id, name);
+    crypto::EncryptedName en = listed != nullptr ? listed->shown : names_->encrypt(dir.id, name);
     if (en.is_long) {
       if (longs != nullptr) longs->push_back({en.name, name});
       const crypto::NodeId side = crypto::child_id(*keys_, id, kSideFileIdName);
@@ -547,6 +557,7 @@ class ReverseView final : public View {
   // (DirSnapshot::children), for lookup_listed.
   Result<SnapshotPtr> build_snapshot(Ino dir_ino, const Node& dir) {
     auto snapshot = std::make_shared<DirSnapshot>();
+    ::clock_gettime(CLOCK_REALTIME, &snapshot->started);
     std::vector<crypto::ManifestRecord> records;
     // listed[k]: records[k]'s entry in snapshot->children, or kNoChild.
     std::vector<std::uint32_t> listed;
@@ -582,6 +593,20 @@ class ReverseView final : public View {
       records.reserve(children->size());
       listed.reserve(children->size());
       snapshot->children.reserve(children->size());
+      // The directory's previous pass, whose children are in name order as these are: a child
+      // of the same name has the same node ID and shown name (both derive from the name), and
+      // the same xattrs if its inode and ctime are the same (setxattr changes the ctime) and
+      // that ctime was over a second old when the previous pass began (no change within one
+      // tick of a coarse clock can hide).
+      const SnapshotPtr previous = snapshots_.latest(dir_ino);
+      std::size_t next_previous = 0;
+      const auto previous_child = [&](const std::string& name) -> const ListedChild* {
+        if (!previous) return nullptr;
+        const auto& old = previous->children;
+        while (next_previous < old.size() && old[next_previous].name < name) ++next_previous;
+        return next_previous < old.size() && old[next_previous].name == name ? &old[next_previous]
+                                                                             : nullptr;
+      };
       for (const Child& c : *children) {
         const SharedFd& fd = tier_fds[c.tier];
         crypto::ManifestRecord unknown;
@@ -599,21 +624,37 @@ class ReverseView final : public View {
         }
         const mode_t type = st.st_mode & S_IFMT;
         if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) continue;  // replaced
-        auto xattrs = read_xattrs(fd->get(), c.name);
+        const ListedChild* before = previous_child(c.name);
+        auto xattrs = before != nullptr && same_xattrs(before->st, st, previous->started)
+                          ? Result<std::vector<crypto::Xattr>>(before->xattrs)
+                          : read_xattrs(fd->get(), c.name);
         if (!xattrs) {
           if (xattrs.error() == ENOENT) continue;
           records.push_back(std::move(unknown));
           listed.push_back(DirSnapshot::kNoChild);
           continue;
         }
-        records.push_back(record_of(c.name, st, std::move(*xattrs), *manifest_));
         if (type != c.type) {  // replaced since the listing admitted it: looked up afresh
+          records.push_back(record_of(c.name, st, std::move(*xattrs), *manifest_));
           listed.push_back(DirSnapshot::kNoChild);
           continue;
         }
+        ListedChild child;
+        child.name = c.name;
+        child.st = st;
+        child.source = dir.source;
+        child.tier = c.tier;
+        child.xattrs = *xattrs;
+        if (before != nullptr) {
+          child.id = before->id;
+          child.shown = before->shown;
+        } else {
+          child.id = crypto::child_id(*keys_, dir.id, c.name);
+          if (!plain_) child.shown = names_->encrypt(dir.id, c.name);
+        }
+        records.push_back(record_of(c.name, st, std::move(*xattrs), *manifest_));
         listed.push_back(static_cast<std::uint32_t>(snapshot->children.size()));
-        snapshot->children.push_back(
-            ListedChild{c.name, crypto::child_id(*keys_, dir.id, c.name), st, dir.source, c.tier});
+        snapshot->children.push_back(std::move(child));
       }
     }
     // Records in name order, and the listing in the view's name order; listed[] follows.
@@ -644,7 +685,7 @@ class ReverseView final : public View {
       const std::uint32_t child = sorted_listed[k];
       const std::size_t before = entries.size();
       add_entry(dir, r.name, type, entries, &longs,
-                child == DirSnapshot::kNoChild ? nullptr : &snapshot->children[child].id);
+                child == DirSnapshot::kNoChild ? nullptr : &snapshot->children[child]);
       // add_entry appends a long name's side file first, then the entry itself.
       child_of.resize(entries.size(), DirSnapshot::kNoChild);
       if (entries.size() > before) child_of.back() = child;

@@ -235,6 +235,60 @@ TEST_F(ManifestModel, AnEntryTheManifestDoesNotListIsHiddenAndAManifestFromElsew
   EXPECT_EQ(seen[DamageKind::kManifest], std::set<std::string>{"data/sub"});
 }
 
+// readdirplus answers from the listing's pass (View::lookup_listed): the same inode, type,
+// mode, owner, size and mtime as a lookup of the name.
+TEST_F(ManifestModel, AListedEntryLooksUpAsItsNameDoes) {
+  auto view = reverse();
+  const auto root = view->list(kRootIno);
+  ASSERT_TRUE(root.ok());
+  Ino dir = 0;
+  for (const DirEntry& e : *root) {
+    if (e.type == S_IFDIR) dir = view->lookup(kRootIno, e.name)->ino;
+  }
+  ASSERT_NE(dir, 0u);
+  const auto listing = view->list(dir);
+  ASSERT_TRUE(listing.ok());
+  int listed = 0;
+  for (const DirEntry& e : *listing) {
+    if (e.listed) ++listed;
+    auto by_listing = view->lookup_listed(dir, e);
+    auto by_name = view->lookup(dir, e.name);
+    ASSERT_TRUE(by_listing.ok() && by_name.ok()) << e.name;
+    EXPECT_EQ(by_listing->ino, e.ino);
+    EXPECT_EQ(by_listing->ino, by_name->ino);
+    EXPECT_EQ(by_listing->generation, by_name->generation);
+    EXPECT_EQ(by_listing->attr.st_mode, by_name->attr.st_mode) << e.name;
+    EXPECT_EQ(by_listing->attr.st_uid, by_name->attr.st_uid);
+    EXPECT_EQ(by_listing->attr.st_size, by_name->attr.st_size) << e.name;
+    EXPECT_EQ(by_listing->attr.st_mtim.tv_sec, by_name->attr.st_mtim.tv_sec);
+    EXPECT_EQ(by_listing->attr.st_mtim.tv_nsec, by_name->attr.st_mtim.tv_nsec);
+    view->forget(e.ino, 2);
+  }
+  EXPECT_EQ(listed, 4);  // ping, a.txt, link and sub; not the virtual encfsr.dir
+}
+
+// A pass over a directory reuses the xattrs of the previous pass for an entry whose inode and
+// ctime have not changed; an xattr change sets the ctime, so the next pass reads them again.
+TEST_F(ManifestModel, AnXattrChangedSinceTheLastPassIsInTheNextManifest) {
+  // Reuse needs a ctime over a second older than the pass.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto view = reverse();
+  copy_view(*view, kRootIno, copy_.path());
+  ASSERT_EQ(::setxattr((plain_.path() / "ping").c_str(), "user.note", "again", 5, 0), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the snapshot's ttl
+  stdfs::remove_all(copy_.path());
+  copy_view(*view, kRootIno, copy_.path());
+  std::vector<Damage> damage;
+  auto dv = decrypt(&damage);
+  auto ping = find(*dv, {"data", "ping"});
+  ASSERT_TRUE(ping.ok());
+  auto extra = dv->extra_attrs(ping->ino);
+  ASSERT_TRUE(extra.ok());
+  ASSERT_EQ(extra->xattrs.size(), 1u);
+  EXPECT_EQ(extra->xattrs[0].value, "again");
+  for (const Damage& d : damage) ADD_FAILURE() << describe(d.kind) << " " << d.plain_path;
+}
+
 TEST_F(ManifestModel, AnOpenManifestKeepsTheVersionItWasShownAt) {
   auto view = reverse();
   Ino dir = 0;
