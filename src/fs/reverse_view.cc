@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -145,16 +146,23 @@ class EncryptingFile final : public OpenFile {
     const std::uint64_t plain_begin = blocks.first * crypto::kBlockSize;
     const std::uint64_t plain_end = std::min(size_, (blocks.last + 1) * crypto::kBlockSize);
     auto plain = scratch(Scratch::kPlain, plain_end - plain_begin);
-    auto got = pread_full(fd_.get(), plain, plain_begin);
-    if (!got) return Errno{got.error()};
-    // The file shrank under us: never seal a block we could not read whole.
-    if (*got != plain.size()) return Errno{EIO};
-
     const std::uint64_t cipher_begin = blocks.first * crypto::kCipherBlockSize;
     auto sealed = scratch(Scratch::kCipher, crypto::cipher_size(plain.size()));
     // Block k of the request: plaintext at k * kBlockSize, sealed at k * kCipherBlockSize;
-    // only the last one may be shorter. Ranges of blocks are sealed in parallel.
+    // only the last one may be shorter. Ranges of blocks are read and sealed in parallel, so
+    // that the copies out of the page cache (and, cold, the disk reads) are spread over the
+    // cores too, not done by one thread before the sealing starts.
+    std::atomic<int> failure{0};
     const auto seal_range = [&](std::size_t begin, std::size_t end) {
+      const std::size_t in_begin = begin * crypto::kBlockSize;
+      const std::size_t in_end = std::min(end * crypto::kBlockSize, plain.size());
+      const auto part = plain.subspan(in_begin, in_end - in_begin);
+      auto got = pread_full(fd_.get(), part, plain_begin + in_begin);
+      // The file shrank under us: never seal a block we could not read whole.
+      if (!got || *got != part.size()) {
+        failure.store(got ? EIO : got.error(), std::memory_order_relaxed);
+        return;
+      }
       for (std::size_t k = begin; k < end; ++k) {
         const std::size_t in = k * crypto::kBlockSize;
         const std::size_t n = std::min(crypto::kBlockSize, plain.size() - in);
@@ -165,6 +173,7 @@ class EncryptingFile final : public OpenFile {
     };
     const auto request_blocks = static_cast<std::size_t>(blocks.last - blocks.first + 1);
     if (!for_block_ranges(&pool_, request_blocks, seal_range)) return Errno{EIO};
+    if (const int err = failure.load(std::memory_order_relaxed); err != 0) return Errno{err};
     const auto skip = static_cast<std::size_t>(offset - cipher_begin);
     const auto n = static_cast<std::size_t>(length);
     if (!served_.reconcile(blocks.first, sealed, skip, skip + n, [this] { return changed(); })) {

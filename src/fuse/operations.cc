@@ -108,7 +108,7 @@ void op_init(void* /*userdata*/, fuse_conn_info* conn) {
     conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
   }
   conn->want &= ~static_cast<unsigned>(FUSE_CAP_EXPORT_SUPPORT);
-  conn->max_readahead = kMaxRequest;  // the kernel only ever lowers it
+  conn->max_readahead = kReadAhead;  // the kernel only ever lowers it
   conn->max_write = kMaxRequest;      // also sets max_pages, i.e. the largest read request
   util::log::debug("init: proto " + std::to_string(conn->proto_major) + "." +
                    std::to_string(conn->proto_minor));

@@ -69,5 +69,9 @@ const fuse_lowlevel_ops& lowlevel_ops() noexcept;
 
 // Largest read the glue serves in one request (also the max_write / readahead it asks for).
 inline constexpr unsigned kMaxRequest = 1U << 20;
+// How far the kernel reads ahead on the mount (the session sets its bdi's read_ahead_kb): four
+// requests, so that a sequential reader keeps several in flight and every core seals
+// (4 MiB: hot reads ~5% and cold ~8% faster than 1 MiB in a dd trial on 2 cores).
+inline constexpr unsigned kReadAhead = 4 * kMaxRequest;
 
 }  // namespace encfsr::fuse

@@ -4,8 +4,8 @@
 //
 // Readahead: the kernel reads ahead on a FUSE mount as far as its bdi's read_ahead_kb (128 KiB
 // by default), whatever max_readahead the init reply allows, so sequential reads would come
-// as 128 KiB requests. Right after mounting, the session raises read_ahead_kb to kMaxRequest
-// (only root may; for a user's mount, root can do it by hand: `echo 1024 >
+// as 128 KiB requests. Right after mounting, the session raises read_ahead_kb to kReadAhead
+// (only root may; for a user's mount, root can do it by hand: `echo 4096 >
 // /sys/class/bdi/MAJOR:MINOR/read_ahead_kb`, MAJOR:MINOR from `mountpoint -d MNT`). The bdi is
 // named by the mount's device number, taken from /proc/self/mountinfo: a stat() of the
 // mountpoint would wait for a loop that is not running yet.
@@ -84,7 +84,7 @@ std::string with_cause(std::string what) {
   return what;
 }
 
-// Sets the read_ahead_kb of the FUSE mount on `mountpoint` to the largest request. Failing is
+// Sets the read_ahead_kb of the FUSE mount on `mountpoint` to kReadAhead. Failing is
 // not an error: the mount works, only sequential reads come in smaller requests.
 void raise_readahead(const std::string& mountpoint) {
   const std::optional<util::MountEntry> mount =
@@ -96,7 +96,7 @@ void raise_readahead(const std::string& mountpoint) {
   }
   const std::string path = "/sys/class/bdi/" + std::to_string(mount->major) + ":" +
                            std::to_string(mount->minor) + "/read_ahead_kb";
-  const std::string value = std::to_string(kMaxRequest / 1024) + "\n";
+  const std::string value = std::to_string(kReadAhead / 1024) + "\n";
   const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
     const int err = errno;
@@ -104,7 +104,7 @@ void raise_readahead(const std::string& mountpoint) {
                     std::strerror(err) + " (only root can raise it)");
     return;
   }
-  util::log::debug("readahead: " + path + " set to " + std::to_string(kMaxRequest / 1024));
+  util::log::debug("readahead: " + path + " set to " + std::to_string(kReadAhead / 1024));
 }
 
 constexpr auto kEvictInterval = std::chrono::milliseconds(200);

@@ -3,7 +3,7 @@
 what they are, never timed.
 
 - ReadaheadTest: as root, the daemon raises its mount's read_ahead_kb (its bdi, named by the
-  device number in /proc/self/mountinfo) to 1024 KiB, the largest request: for the reverse
+  device number in /proc/self/mountinfo) to 4096 KiB, four of its largest requests: for the reverse
   view (in front and as a daemon), --plain and --decrypt.
 - XattrTest: the reverse view (and --plain) answers getxattr / listxattr with ENOSYS, so the
   kernel stops asking for the whole mount and says EOPNOTSUPP ("no xattrs on this filesystem",
@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mountlib  # noqa: E402
 from mountlib import Mount, Setup, encfsr_bin, in_ci, is_mounted, require_fuse  # noqa: E402
 
-READ_AHEAD_KB = 1024  # kMaxRequest of src/fuse/operations.h, in KiB
+READ_AHEAD_KB = 4096  # kReadAhead of src/fuse/operations.h, in KiB
 
 
 def skip_or_fail(reason):
