@@ -30,6 +30,7 @@
 #include "src/cli/tree_walk.h"
 #include "src/fs/decrypt_view.h"
 #include "src/util/beneath.h"
+#include "src/util/chunk_writer.h"
 #include "src/util/exit_codes.h"
 #include "src/util/signal_cleanup.h"
 #include "src/util/unique_fd.h"
@@ -116,14 +117,22 @@ class Restorer : public TreeVisitor {
       error(node.path, "cannot create a temporary file for", err);
       return;
     }
-    const ReadOutcome outcome = read_file(view_, node, buffer_, report_,
-                                          options_.salvage ? OnDamage::kSalvage : OnDamage::kStop,
-                                          [&](std::span<const std::uint8_t> data) {
-                                            const int err = util::write_all(out.get(), data);
-                                            progress_bytes_ += data.size();
-                                            progress_.update(entries_done, progress_bytes_);
-                                            return err;
-                                          });
+    // A file of more than one chunk is written by the writer's thread, one chunk behind the
+    // reading, so that writing overlaps with opening the next chunk's blocks.
+    const bool behind = node.attr.st_size > static_cast<off_t>(kChunkSize) && writer();
+    ReadOutcome outcome = read_file(view_, node, buffer_, report_,
+                                    options_.salvage ? OnDamage::kSalvage : OnDamage::kStop,
+                                    [&](std::span<const std::uint8_t> data) {
+                                      const int err = behind ? writer_->write(out.get(), data)
+                                                             : util::write_all(out.get(), data);
+                                      progress_bytes_ += data.size();
+                                      progress_.update(entries_done, progress_bytes_);
+                                      return err;
+                                    });
+    if (behind) {
+      const int err = writer_->finish();
+      if (outcome.consumer_error == 0) outcome.consumer_error = err;
+    }
     const bool damaged = outcome.damaged || report_.damaged_since(node.damage_mark, node.path);
     if (outcome.consumer_error != 0) {
       ::unlinkat(dir, temp.c_str(), 0);
@@ -262,6 +271,19 @@ class Restorer : public TreeVisitor {
   }
 
  private:
+  // The writer of large files, started at the first one; false (files are then written by the
+  // walking thread) when no thread can be made.
+  bool writer() {
+    if (!writer_ && !writer_failed_) {
+      try {
+        writer_.emplace();
+      } catch (const std::system_error&) {
+        writer_failed_ = true;
+      }
+    }
+    return writer_.has_value();
+  }
+
   struct OpenDir {
     util::UniqueFd fd;
     bool created = false;
@@ -472,6 +494,8 @@ class Restorer : public TreeVisitor {
   ProgressBar& progress_;
   bool as_root_;
   std::vector<std::uint8_t> buffer_;
+  std::optional<util::ChunkWriter> writer_;
+  bool writer_failed_ = false;
   std::vector<OpenDir> dirs_;
   std::vector<std::pair<WalkNode, fs::ExtraAttrs>> deferred_;
   std::unordered_map<std::uint64_t, LinkTarget> link_groups_;  // group -> first restored member

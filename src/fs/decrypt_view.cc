@@ -128,9 +128,6 @@ class DecryptingFile final : public OpenFile {
     const std::uint64_t begin = range.first * crypto::kCipherBlockSize;
     const std::uint64_t end = std::min(cipher_size_, (range.last + 1) * crypto::kCipherBlockSize);
     auto sealed = scratch(Scratch::kCipher, end - begin);
-    auto got = pread_full(fd_.get(), sealed, begin);
-    if (!got) return Errno{got.error()};
-    if (*got != sealed.size()) return Errno{EIO};  // the copy changed size under us
     // Opened straight into `buf` when the request starts at a block and `buf` holds all of
     // its blocks (page-aligned reads), else into scratch and copied.
     const auto skip = static_cast<std::size_t>(offset - range.first * crypto::kBlockSize);
@@ -139,11 +136,21 @@ class DecryptingFile final : public OpenFile {
     const bool direct = skip == 0 && buf.size() >= plain_bytes;
     auto plain = direct ? buf.first(plain_bytes) : scratch(Scratch::kPlain, sealed.size());
     // Block k of the request: sealed at k * kCipherBlockSize, plaintext at k * kBlockSize;
-    // only the last one may be shorter. Ranges of blocks are opened in parallel; the first
+    // only the last one may be shorter. Ranges of blocks are read and opened in parallel (the
+    // copies out of the page cache, and cold disk reads, spread over the cores too); the first
     // block that fails is reported.
     const std::uint64_t kNone = ~std::uint64_t{0};
     std::atomic<std::uint64_t> first_bad{kNone};
+    std::atomic<int> failure{0};
     const auto open_range = [&](std::size_t first, std::size_t last) {
+      const std::size_t in_begin = first * crypto::kCipherBlockSize;
+      const std::size_t in_end = std::min(last * crypto::kCipherBlockSize, sealed.size());
+      const auto part = sealed.subspan(in_begin, in_end - in_begin);
+      auto got = pread_full(fd_.get(), part, begin + in_begin);
+      if (!got || *got != part.size()) {  // short: the copy changed size under us
+        failure.store(got ? EIO : got.error(), std::memory_order_relaxed);
+        return;
+      }
       for (std::size_t k = first; k < last; ++k) {
         const std::size_t in = k * crypto::kCipherBlockSize;
         const std::size_t n = std::min(crypto::kCipherBlockSize, sealed.size() - in);
@@ -160,6 +167,10 @@ class DecryptingFile final : public OpenFile {
       }
     };
     if (!for_block_ranges(&pool_, request_blocks(range), open_range)) return Errno{EIO};
+    if (const int err = failure.load(std::memory_order_relaxed); err != 0) {
+      if (direct) std::fill(plain.begin(), plain.end(), std::uint8_t{0});
+      return Errno{err};
+    }
     if (const std::uint64_t bad = first_bad.load(); bad != kNone) {
       // Opened into the caller's buffer: leave it no plaintext of a block that failed.
       if (direct) std::fill(plain.begin(), plain.end(), std::uint8_t{0});
