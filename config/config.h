@@ -25,7 +25,7 @@ struct MountOptions {
   double entry_timeout = 1.0;  // seconds the kernel caches names (mount.entry_timeout)
   double attr_timeout = 1.0;   // seconds the kernel caches attributes (mount.attr_timeout)
   bool allow_other = false;    // mount.allow_other
-  unsigned threads = 0;        // mount.threads: 0 = libfuse's default
+  unsigned threads = 0;        // mount.threads: 0 = two per usable CPU, 4 to 16
 };
 
 struct Config {

@@ -35,6 +35,31 @@ util::Result<std::size_t> pread_full(int fd, std::span<std::uint8_t> buf, std::u
   return done;
 }
 
+util::Result<std::size_t> preadv_full(int fd, std::span<struct iovec> slots, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (!slots.empty()) {
+    const ssize_t n = ::preadv(fd, slots.data(), static_cast<int>(slots.size()),
+                               static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return util::last_errno();
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+    // Skip the slots filled; shorten the one cut.
+    auto left = static_cast<std::size_t>(n);
+    while (!slots.empty() && left >= slots.front().iov_len) {
+      left -= slots.front().iov_len;
+      slots = slots.subspan(1);
+    }
+    if (!slots.empty()) {
+      slots.front().iov_base = static_cast<std::uint8_t*>(slots.front().iov_base) + left;
+      slots.front().iov_len -= left;
+    }
+  }
+  return done;
+}
+
 util::Result<std::vector<RawEntry>> read_dir(int dir_fd) {
   // fdopendir takes the fd over: give it its own.
   const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

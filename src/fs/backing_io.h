@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,9 @@ namespace encfsr::fs {
 
 // Reads until buf is full or end of file; returns the count.
 util::Result<std::size_t> pread_full(int fd, std::span<std::uint8_t> buf, std::uint64_t offset);
+// As pread_full, into the buffers of `slots` in turn (at most IOV_MAX; their iov_base and
+// iov_len may be changed): the bytes read, short only at the end of the file.
+util::Result<std::size_t> preadv_full(int fd, std::span<struct iovec> slots, std::uint64_t offset);
 
 struct RawEntry {
   std::string name;

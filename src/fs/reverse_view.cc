@@ -19,9 +19,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -88,6 +90,9 @@ struct Child {
   std::uint32_t tier = 0;
 };
 
+// Blocks one preadv of the read path fills at most (one iovec each).
+constexpr std::size_t kMaxRangeBlocks = 64;
+
 // Generation of an entry bound to backing inode `st` (see Entry::generation).
 std::uint32_t generation_of(const struct stat& st) {
   std::uint64_t x = (static_cast<std::uint64_t>(st.st_dev) << 32) ^ st.st_ino;
@@ -145,30 +150,43 @@ class EncryptingFile final : public OpenFile {
     const std::uint64_t count = crypto::block_count(size_);
     const std::uint64_t plain_begin = blocks.first * crypto::kBlockSize;
     const std::uint64_t plain_end = std::min(size_, (blocks.last + 1) * crypto::kBlockSize);
-    auto plain = scratch(Scratch::kPlain, plain_end - plain_begin);
+    const std::uint64_t plain_size = plain_end - plain_begin;
     const std::uint64_t cipher_begin = blocks.first * crypto::kCipherBlockSize;
-    auto sealed = scratch(Scratch::kCipher, crypto::cipher_size(plain.size()));
-    // Block k of the request: plaintext at k * kBlockSize, sealed at k * kCipherBlockSize;
-    // only the last one may be shorter. Ranges of blocks are read and sealed in parallel, so
-    // that the copies out of the page cache (and, cold, the disk reads) are spread over the
-    // cores too, not done by one thread before the sealing starts.
+    auto sealed = scratch(Scratch::kCipher, crypto::cipher_size(plain_size));
+    // Block k of the request: plaintext at k * kBlockSize of the source, sealed in place at
+    // k * kCipherBlockSize (its tag first, then its bytes: read straight into their slot, then
+    // encrypted where they lie); only the last one may be shorter. Ranges of blocks are read and
+    // sealed in parallel, so that the copies out of the page cache (and, cold, the disk reads)
+    // are spread over the cores too.
     std::atomic<int> failure{0};
     const auto seal_range = [&](std::size_t begin, std::size_t end) {
-      const std::size_t in_begin = begin * crypto::kBlockSize;
-      const std::size_t in_end = std::min(end * crypto::kBlockSize, plain.size());
-      const auto part = plain.subspan(in_begin, in_end - in_begin);
-      auto got = pread_full(fd_.get(), part, plain_begin + in_begin);
-      // The file shrank under us: never seal a block we could not read whole.
-      if (!got || *got != part.size()) {
-        failure.store(got ? EIO : got.error(), std::memory_order_relaxed);
-        return;
-      }
-      for (std::size_t k = begin; k < end; ++k) {
-        const std::size_t in = k * crypto::kBlockSize;
-        const std::size_t n = std::min(crypto::kBlockSize, plain.size() - in);
-        const std::uint64_t i = blocks.first + k;
-        cipher_->seal(id_, i, i + 1 == count, plain.subspan(in, n),
-                      sealed.subspan(k * crypto::kCipherBlockSize, n + crypto::kTagSize));
+      std::array<struct iovec, kMaxRangeBlocks> slots{};
+      const auto block_bytes = [&](std::size_t k) {
+        return static_cast<std::size_t>(
+            std::min<std::uint64_t>(crypto::kBlockSize, plain_size - k * crypto::kBlockSize));
+      };
+      for (std::size_t first = begin; first < end; first += slots.size()) {
+        const std::size_t last = std::min(end, first + slots.size());
+        std::size_t want = 0;
+        for (std::size_t k = first; k < last; ++k) {
+          slots[k - first].iov_base =
+              sealed.data() + k * crypto::kCipherBlockSize + crypto::kTagSize;
+          slots[k - first].iov_len = block_bytes(k);
+          want += block_bytes(k);
+        }
+        auto got = preadv_full(fd_.get(), std::span(slots.data(), last - first),
+                               plain_begin + first * crypto::kBlockSize);
+        // The file shrank under us: never seal a block we could not read whole.
+        if (!got || *got != want) {
+          failure.store(got ? EIO : got.error(), std::memory_order_relaxed);
+          return;
+        }
+        for (std::size_t k = first; k < last; ++k) {
+          const std::size_t n = block_bytes(k);
+          const std::uint64_t i = blocks.first + k;
+          const auto slot = sealed.subspan(k * crypto::kCipherBlockSize, n + crypto::kTagSize);
+          cipher_->seal(id_, i, i + 1 == count, slot.subspan(crypto::kTagSize), slot);
+        }
       }
     };
     const auto request_blocks = static_cast<std::size_t>(blocks.last - blocks.first + 1);

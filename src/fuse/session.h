@@ -36,7 +36,7 @@ inline constexpr std::size_t kDefaultMaxInodes = 131072;
 
 struct SessionOptions {
   std::vector<std::string> mount_options;  // extra -o options, one per element, validated
-  unsigned max_threads = 0;                // 0: libfuse's default
+  unsigned max_threads = 0;                // 0: two per usable CPU, 4 to 16
   std::size_t max_inodes = kDefaultMaxInodes;
 };
 

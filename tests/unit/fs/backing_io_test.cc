@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -58,6 +59,28 @@ TEST_F(ReadSmallFile, EnforcesTheLimitAndTheFileType) {
   auto link = read_small_file(fd_.get(), "link", 1 << 20);
   ASSERT_FALSE(link.ok());
   EXPECT_EQ(link.error(), EINVAL);
+}
+
+// preadv_full fills its slots in turn across short transfers, stops at the end of the file and
+// says how much it read.
+TEST_F(ReadSmallFile, PreadvFillsSlotsInTurnUpToTheEnd) {
+  const std::string data = random_bytes(10000, 5);
+  write_file(dir_.path() / "f", data);
+  util::UniqueFd fd(::openat(fd_.get(), "f", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  std::vector<std::uint8_t> a(4096), b(3000), c(4096), d(100);
+  std::vector<struct iovec> slots = {
+      {a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}, {d.data(), d.size()}};
+  auto got = preadv_full(fd.get(), slots, 500);
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_EQ(*got, 9500U);
+  std::string joined(a.begin(), a.end());
+  joined.append(b.begin(), b.end());
+  joined.append(c.begin(), c.begin() + 2404);
+  EXPECT_EQ(joined, data.substr(500));
+  auto past = preadv_full(fd.get(), std::span(slots).first(1), 20000);
+  ASSERT_TRUE(past.ok());
+  EXPECT_EQ(*past, 0U);
 }
 
 // Both ways of reading an entry's xattrs (listxattrat/getxattrat where the kernel has them,
