@@ -14,7 +14,6 @@
 
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
-#include <pthread.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -38,6 +37,7 @@
 
 #include "src/util/log.h"
 #include "src/util/mountinfo.h"
+#include "src/util/quiet_thread.h"
 #include "src/util/unique_fd.h"
 #include "src/util/worker_pool.h"
 
@@ -150,20 +150,14 @@ std::size_t evict_round(fuse_session* session, fs::View& view, std::size_t max_i
 
 // Starts `body` on a thread that receives no signals (they belong to the session's loop, which
 // ends on SIGTERM/SIGINT). nullopt, logged, when no thread can be made (RLIMIT_NPROC).
-std::optional<std::thread> start_quiet_thread(const std::function<void()>& body) {
-  sigset_t all;
-  sigset_t old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  std::optional<std::thread> thread;
+std::optional<std::thread> start_evictor(const std::function<void()>& body) {
   try {
-    thread.emplace(body);
+    return util::start_quiet_thread(body);
   } catch (const std::system_error& e) {
     util::log::warning(std::string("no thread to bound the inode table (-o max_inodes): ") +
                        e.what());
+    return std::nullopt;
   }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return thread;
 }
 
 }  // namespace
@@ -241,7 +235,7 @@ int Session::run() {
   std::mutex mutex;
   std::condition_variable wake;
   bool done = false;
-  std::optional<std::thread> evictor = start_quiet_thread([&] {
+  std::optional<std::thread> evictor = start_evictor([&] {
     std::unique_lock lock(mutex);
     bool evicted = false;
     std::size_t fruitless_at = 0;

@@ -1,25 +1,12 @@
 // src/util/chunk_writer.cc — see chunk_writer.h.
 #include "src/util/chunk_writer.h"
 
-#include <pthread.h>
-#include <signal.h>
-
+#include "src/util/quiet_thread.h"
 #include "src/util/write_all.h"
 
 namespace encfsr::util {
 
-ChunkWriter::ChunkWriter() {
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  try {
-    thread_ = std::thread([this] { loop(); });
-  } catch (...) {
-    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    throw;
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
+ChunkWriter::ChunkWriter() : thread_(start_quiet_thread([this] { loop(); })) {}
 
 ChunkWriter::~ChunkWriter() {
   {

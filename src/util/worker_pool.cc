@@ -5,27 +5,24 @@
 // its use.
 #include "src/util/worker_pool.h"
 
-#include <pthread.h>
 #include <sched.h>
-#include <csignal>
 
 #include <algorithm>
 #include <system_error>
 
+#include "src/util/quiet_thread.h"
+
 namespace encfsr::util {
 
 WorkerPool::WorkerPool(unsigned helpers) noexcept {
-  // The helpers inherit a full signal mask: signals go to the threads that expect them.
-  sigset_t all, old;
-  sigfillset(&all);
-  const bool masked = ::pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
   try {
     threads_.reserve(helpers);
-    for (unsigned i = 0; i < helpers; ++i) threads_.emplace_back([this] { helper_loop(); });
+    for (unsigned i = 0; i < helpers; ++i) {
+      threads_.push_back(start_quiet_thread([this] { helper_loop(); }));
+    }
   } catch (const std::exception&) {
     // No more threads (or no memory for the vector): work with those that started.
   }
-  if (masked) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 WorkerPool::~WorkerPool() {
