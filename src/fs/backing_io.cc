@@ -220,8 +220,12 @@ void use_xattrat_calls(bool on) noexcept {
 util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::string& name) {
   const bool self = name.empty();
   // The l* calls on /proc/self/fd/N/NAME: the directory by its fd, the entry not followed.
-  const std::string path =
-      self ? std::string() : "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+  // Built only when the *at calls are missing: a listing asks for every entry's xattrs.
+  std::string proc_path;
+  const auto path = [&]() -> const char* {
+    if (proc_path.empty()) proc_path = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+    return proc_path.c_str();
+  };
   const auto list = [&](char* buf, std::size_t size) -> ssize_t {
     if (self) return ::flistxattr(dir_fd, buf, size);
     if (xattrat_works.load(std::memory_order_relaxed)) {
@@ -229,7 +233,7 @@ util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::stri
           ::syscall(kListxattratCall, dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, buf, size));
       if (!xattrat_missing(got)) return got;
     }
-    return ::llistxattr(path.c_str(), buf, size);
+    return ::llistxattr(path(), buf, size);
   };
   const auto get = [&](const std::string& attr, char* buf, std::size_t size) -> ssize_t {
     if (self) return ::fgetxattr(dir_fd, attr.c_str(), buf, size);
@@ -240,7 +244,7 @@ util::Result<std::vector<crypto::Xattr>> read_xattrs(int dir_fd, const std::stri
                                          attr.c_str(), &args, sizeof args));
       if (!xattrat_missing(got)) return got;
     }
-    return ::lgetxattr(path.c_str(), attr.c_str(), buf, size);
+    return ::lgetxattr(path(), attr.c_str(), buf, size);
   };
   std::string names;
   int err = read_sized(names, list);
