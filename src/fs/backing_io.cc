@@ -120,11 +120,14 @@ util::Result<std::string> read_side_file(int dir_fd, const std::string& long_for
                          kMaxSideFileBytes);
 }
 
-bool is_cache_directory(int dir_fd) {
+CacheTag cache_tag(int dir_fd) {
   constexpr std::string_view kSignature = "Signature: 8a477f597d28d172789f06886806bc55";
   auto tag = read_small_file(dir_fd, "CACHEDIR.TAG", 4096);
-  return tag && tag->compare(0, kSignature.size(), kSignature) == 0;
+  if (!tag) return tag.error() == ENOENT ? CacheTag::kNone : CacheTag::kOther;
+  return tag->compare(0, kSignature.size(), kSignature) == 0 ? CacheTag::kCache : CacheTag::kOther;
 }
+
+bool is_cache_directory(int dir_fd) { return cache_tag(dir_fd) == CacheTag::kCache; }
 
 util::Result<std::string> read_link(int dir_fd, const std::string& name) {
   std::string out(PATH_MAX, '\0');

@@ -53,6 +53,11 @@ util::Result<std::string> read_link(int dir_fd, const std::string& name);
 // regular file CACHEDIR.TAG starting with the standard signature. A tag that is not a regular
 // file (a FIFO, say) never marks a cache, and reading it never blocks.
 bool is_cache_directory(int dir_fd);
+// The same, telling a directory without CACHEDIR.TAG (kNone) from one whose CACHEDIR.TAG does
+// not mark it (kOther: not a regular file, no signature, unreadable). Rewriting an existing tag
+// changes nothing in the directory's own lstat; creating one changes its mtime.
+enum class CacheTag : std::uint8_t { kNone, kOther, kCache };
+CacheTag cache_tag(int dir_fd);
 
 // The extended attributes of entry `name` of directory `dir_fd` (of `dir_fd` itself when `name`
 // is empty), sorted by name, symlinks not followed. A filesystem without xattrs gives none; so

@@ -12,11 +12,17 @@ std::size_t weight(const SnapshotPtr& s) {
     n += sizeof(ListedChild) + c.name.size() + c.shown.name.size() + c.shown.full.size();
     for (const crypto::Xattr& x : c.xattrs) n += sizeof x + x.name.size() + x.value.size();
   }
-  n += s->child_of.size() * sizeof(std::uint32_t);
+  n += s->child_of.size() * sizeof(std::uint32_t) + s->tier_dirs.size() * sizeof(TierDirStamp);
   return n;
 }
 
 }  // namespace
+
+bool TierDirStamp::operator==(const TierDirStamp& o) const noexcept {
+  return present == o.present && dev == o.dev && ino == o.ino && uid == o.uid && gid == o.gid &&
+         mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec &&
+         ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+}
 
 ManifestCache::ManifestCache(std::chrono::steady_clock::duration ttl, std::size_t max_dirs,
                              std::size_t max_bytes)
@@ -65,8 +71,9 @@ util::Result<SnapshotPtr> ManifestCache::for_listing(Ino dir, const SnapshotBuil
   if (!made) return made;
   std::lock_guard lock(mutex_);
   Slot& slot = touch(dir);
-  slot.latest = *made;
   slot.made = std::chrono::steady_clock::now();
+  if (slot.latest == *made) return made;  // the previous pass served again: same weight
+  slot.latest = *made;
   recount(slot);
   evict(dir);
   return made;

@@ -3,6 +3,8 @@
 //
 // A listing reuses a snapshot younger than `ttl`, so that one walk of a directory (a listing,
 // then lookups of its entries and of its manifest) costs one pass over the source directory.
+// An older one is served again only if the directory and each of its children show the same
+// lstat as at that pass (ReverseView::still_holds): a pass then costs one lstat per child.
 // The manifest shown is that of the directory's last listing, however old: it lists exactly the
 // entries the tool was shown, so an entry created after the listing is neither copied nor
 // listed (only one deleted after the listing can be missing from a copy). An attribute reply
@@ -47,6 +49,18 @@ struct ListedChild {
   crypto::EncryptedName shown;  // empty in a --plain view
 };
 
+// What a pass saw of the directory itself in one tier of its source, before reading it.
+struct TierDirStamp {
+  bool present = false;  // the tier has the directory
+  dev_t dev = 0;
+  ino_t ino = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  struct timespec mtime {};
+  struct timespec ctime {};
+  bool operator==(const TierDirStamp& o) const noexcept;
+};
+
 struct DirSnapshot {
   static constexpr std::uint32_t kNoChild = ~std::uint32_t{0};
   std::vector<DirEntry> entries;  // the listing as the view shows it, sorted
@@ -55,6 +69,11 @@ struct DirSnapshot {
   std::vector<ListedChild> children;  // in plaintext name order
   std::vector<std::uint32_t> child_of;
   struct timespec started {};  // CLOCK_REALTIME when the pass began
+  // Whether the next pass may be this one again (ReverseView::still_holds): every record is a
+  // listed child's, and no entry's admission rested on anything its lstat and the directory's
+  // do not show (a CACHEDIR.TAG's contents, a mount over an excluded directory, an error).
+  bool settled = false;
+  std::vector<TierDirStamp> tier_dirs;  // one per tier of the source, when settled
   std::string manifest;        // the sealed manifest of these entries
   struct timespec mtime {};    // the manifest's mtime (from its trailer)
   uid_t uid = 0;               // owner of encfsr.dir: the directory's owner
@@ -68,7 +87,8 @@ class ManifestCache {
   ManifestCache(std::chrono::steady_clock::duration ttl, std::size_t max_dirs,
                 std::size_t max_bytes);
 
-  // For a listing: the latest snapshot if younger than ttl, else a new one.
+  // For a listing: the latest snapshot if younger than ttl, else what `build` gives (a new
+  // snapshot, or the latest again, which is then as young as a new one).
   util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build);
   // For an attribute reply of encfsr.dir: the snapshot it shows (see the file comment); made
   // now only if the directory has none.

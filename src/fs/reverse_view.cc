@@ -255,6 +255,33 @@ bool same_xattrs(const struct stat& before, const struct stat& now, const struct
          before.st_ctim.tv_nsec == now.st_ctim.tv_nsec && now.st_ctim.tv_sec + 1 < pass.tv_sec;
 }
 
+// Whether two lstats of an entry show the same: everything a record or an attribute reply
+// takes from them.
+bool same_lstat(const struct stat& a, const struct stat& b) {
+  const auto same_time = [](const struct timespec& x, const struct timespec& y) {
+    return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
+  };
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_mode == b.st_mode &&
+         a.st_nlink == b.st_nlink && a.st_uid == b.st_uid && a.st_gid == b.st_gid &&
+         a.st_rdev == b.st_rdev && a.st_size == b.st_size && a.st_blksize == b.st_blksize &&
+         a.st_blocks == b.st_blocks && same_time(a.st_atim, b.st_atim) &&
+         same_time(a.st_mtim, b.st_mtim) && same_time(a.st_ctim, b.st_ctim);
+}
+
+// The stamp of the directory open as `fd` (false if fstat fails).
+bool stamp_of(int fd, TierDirStamp& out) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  out.present = true;
+  out.dev = st.st_dev;
+  out.ino = st.st_ino;
+  out.uid = st.st_uid;
+  out.gid = st.st_gid;
+  out.mtime = st.st_mtim;
+  out.ctime = st.st_ctim;
+  return true;
+}
+
 // A manifest record of an entry from its lstat and xattrs.
 crypto::ManifestRecord record_of(const std::string& name, const struct stat& st,
                                  std::vector<crypto::Xattr> xattrs,
@@ -298,7 +325,8 @@ class ReverseView final : public View {
         manifests_(config.manifests && !options.plain),
         snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes),
         long_names_(kLongNameIndexNames),
-        pool_(options.plain ? 0U : util::WorkerPool::usable_cpus() - 1U) {
+        pool_(options.plain ? 0U : util::WorkerPool::usable_cpus() - 1U),
+        passes_reused_(options.passes_reused) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
     manifest_ = std::make_unique<crypto::ManifestCipher>(*keys_);
@@ -583,8 +611,17 @@ class ReverseView final : public View {
   // and recorded with its type only. What the pass saw of each entry is kept with the listing
   // (DirSnapshot::children), for lookup_listed.
   Result<SnapshotPtr> build_snapshot(Ino dir_ino, const Node& dir) {
+    // The directory's previous pass: the whole of it again if nothing it saw has changed, else
+    // what of each child cannot have changed (below).
+    const SnapshotPtr previous = snapshots_.latest(dir_ino);
+    if (previous && dir.kind != NodeKind::kRoot && still_holds(*previous, dir)) {
+      restore_long_names(dir_ino, *previous);
+      if (passes_reused_ != nullptr) passes_reused_->fetch_add(1, std::memory_order_relaxed);
+      return previous;
+    }
     auto snapshot = std::make_shared<DirSnapshot>();
     ::clock_gettime(CLOCK_REALTIME, &snapshot->started);
+    bool settled = dir.kind != NodeKind::kRoot;
     std::vector<crypto::ManifestRecord> records;
     // listed[k]: records[k]'s entry in snapshot->children, or kNoChild.
     std::vector<std::uint32_t> listed;
@@ -601,31 +638,35 @@ class ReverseView final : public View {
         listed.push_back(DirSnapshot::kNoChild);
       }
     } else {
-      auto children = children_of(dir);
-      if (!children) return Errno{children.error()};
       const SourceState& src = sources_[dir.source];
+      // Each tier's directory is stamped before it is read: a change after the stamp shows as
+      // a different stamp at the next pass.
       bool owner_known = false;
       std::vector<SharedFd> tier_fds(src.tiers.size());
+      snapshot->tier_dirs.resize(src.tiers.size());
       for (std::uint32_t t = 0; t < src.tiers.size(); ++t) {
         auto fd = tier_dir(src.tiers[t], dir.rel);
         if (!fd) return Errno{fd.error()};
         tier_fds[t] = std::move(*fd);
-        struct stat own {};
-        if (!owner_known && tier_fds[t] && ::fstat(tier_fds[t]->get(), &own) == 0) {
-          snapshot->uid = own.st_uid;
-          snapshot->gid = own.st_gid;
+        if (!tier_fds[t]) continue;
+        if (!stamp_of(tier_fds[t]->get(), snapshot->tier_dirs[t])) {
+          settled = false;
+          continue;
+        }
+        if (!owner_known) {
+          snapshot->uid = snapshot->tier_dirs[t].uid;
+          snapshot->gid = snapshot->tier_dirs[t].gid;
           owner_known = true;
         }
       }
+      auto children = children_of(dir, &settled);
+      if (!children) return Errno{children.error()};
       records.reserve(children->size());
       listed.reserve(children->size());
       snapshot->children.reserve(children->size());
-      // The directory's previous pass, whose children are in name order as these are: a child
-      // of the same name has the same node ID and shown name (both derive from the name), and
-      // the same xattrs if its inode and ctime are the same (setxattr changes the ctime) and
-      // that ctime was over a second old when the previous pass began (no change within one
-      // tick of a coarse clock can hide).
-      const SnapshotPtr previous = snapshots_.latest(dir_ino);
+      // The previous pass's children are in name order as these are: a child of the same name
+      // has the same node ID and shown name (both derive from the name), and the same xattrs
+      // if same_xattrs() says so.
       std::size_t next_previous = 0;
       const auto previous_child = [&](const std::string& name) -> const ListedChild* {
         if (!previous) return nullptr;
@@ -644,13 +685,17 @@ class ReverseView final : public View {
         unknown.attrs_known = false;
         struct stat st {};
         if (!fd || ::fstatat(fd->get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          settled = false;
           if (!fd || errno == ENOENT || errno == ENOTDIR) continue;  // gone
           records.push_back(std::move(unknown));
           listed.push_back(DirSnapshot::kNoChild);
           continue;
         }
         const mode_t type = st.st_mode & S_IFMT;
-        if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) continue;  // replaced
+        if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) {  // replaced
+          settled = false;
+          continue;
+        }
         const ListedChild* before = previous_child(c.name);
         auto xattrs = before != nullptr && same_xattrs(before->st, st, previous->started)
                           ? Result<std::vector<crypto::Xattr>>(before->xattrs)
@@ -684,6 +729,9 @@ class ReverseView final : public View {
         snapshot->children.push_back(std::move(child));
       }
     }
+    // Settled only if every record is a listed child's (none unknown, replaced or a source).
+    snapshot->settled = settled && snapshot->children.size() == records.size();
+    if (!snapshot->settled) snapshot->tier_dirs.clear();
     // Records in name order, and the listing in the view's name order; listed[] follows.
     std::vector<std::uint32_t> order(records.size());
     for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -733,6 +781,46 @@ class ReverseView final : public View {
     return SnapshotPtr(std::move(snapshot));
   }
 
+  // Whether `prev`, the last pass over directory `dir`, is what a pass now would give. It must
+  // have settled. Each tier's directory must have the stamp it had: then no name in it changed,
+  // since any change sets the ctime, which was over a second older than the pass began (so no
+  // change hid within a tick of a coarse clock). And each listed child's lstat must be as it
+  // was: its record and attributes derive from that alone, its xattrs too (same_xattrs).
+  bool still_holds(const DirSnapshot& prev, const Node& dir) {
+    if (!prev.settled) return false;
+    const SourceState& src = sources_[dir.source];
+    if (prev.tier_dirs.size() != src.tiers.size()) return false;
+    std::vector<SharedFd> fds(src.tiers.size());
+    for (std::uint32_t t = 0; t < src.tiers.size(); ++t) {
+      auto fd = tier_dir(src.tiers[t], dir.rel);
+      if (!fd) return false;
+      TierDirStamp now;
+      if (*fd && !stamp_of((*fd)->get(), now)) return false;
+      if (!(now == prev.tier_dirs[t])) return false;
+      if (now.present && now.ctime.tv_sec + 1 >= prev.started.tv_sec) return false;
+      fds[t] = std::move(*fd);
+    }
+    for (const ListedChild& c : prev.children) {
+      struct stat st {};
+      if (!fds[c.tier] ||
+          ::fstatat(fds[c.tier]->get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return false;
+      }
+      if (!same_lstat(c.st, st) || !same_xattrs(c.st, st, prev.started)) return false;
+    }
+    return true;
+  }
+
+  // Gives the long-name index the long names of a pass used again (the index may have dropped
+  // them since).
+  void restore_long_names(Ino dir_ino, const DirSnapshot& s) {
+    std::vector<LongNameIndex::Pair> longs;
+    for (const ListedChild& c : s.children) {
+      if (c.shown.is_long) longs.push_back({c.shown.name, c.name});
+    }
+    if (!longs.empty()) long_names_.store(dir_ino, std::move(longs));
+  }
+
   // The plaintext name behind a name of the view, in directory `dir` (inode `dir_ino`).
   Result<std::string> plain_name(Ino dir_ino, const Node& dir, std::string_view name, bool& side) {
     side = false;
@@ -779,29 +867,48 @@ class ReverseView final : public View {
   // Whether an entry of a source is part of the view. `st` is the entry's lstat when the
   // caller has it. An entry the daemon cannot inspect (permissions, I/O errors) is admitted:
   // the tool then gets the errno when it looks closer, instead of silently missing the entry.
+  // `settled` (if given) is cleared when the answer rests on more than the entry's lstat and
+  // the path: on a CACHEDIR.TAG inside it (rewritten in place, it changes no lstat), on a mount
+  // over it (an unmount changes no lstat the view sees), or on an error.
   bool admitted(const SourceState& src, const Tier& tier, int dir_fd, const std::string& rel,
-                const std::string& name, mode_t type, const struct stat* st) const {
+                const std::string& name, mode_t type, const struct stat* st,
+                bool* settled = nullptr) const {
+    const auto unsettle = [settled] {
+      if (settled != nullptr) *settled = false;
+    };
     if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) return false;
     if (!src.rules.empty() && src.rules.excluded(rel, type == S_IFDIR)) return false;
     if (type == S_IFDIR && one_file_system_) {
       struct stat own {};
       if (st == nullptr) {
         if (::fstatat(dir_fd, name.c_str(), &own, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0) {
+          unsettle();
           return errno != ENOENT;
         }
         st = &own;
       }
-      if (st->st_dev != tier.dev) return false;
+      if (st->st_dev != tier.dev) {
+        unsettle();
+        return false;
+      }
     }
     if (type == S_IFDIR && src.exclude_caches) {
       util::UniqueFd sub(
           ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub) return errno != ENOENT && errno != ENOTDIR;
-      if (is_cache_directory(sub.get())) return false;
+      if (!sub) {
+        unsettle();
+        return errno != ENOENT && errno != ENOTDIR;
+      }
+      const CacheTag tag = cache_tag(sub.get());
+      if (tag != CacheTag::kNone) unsettle();
+      if (tag == CacheTag::kCache) return false;
     }
     if (type == S_IFLNK && !plain_) {
       auto target = read_link(dir_fd, name);
-      if (!target) return target.error() != ENOENT && target.error() != EINVAL;
+      if (!target) {
+        unsettle();
+        return target.error() != ENOENT && target.error() != EINVAL;
+      }
       if (target->size() > crypto::max_link_target()) {
         util::log::warning("symlink " + util::log::name(rel) +
                            ": target too long to encrypt; left out of the view");
@@ -827,7 +934,8 @@ class ReverseView final : public View {
   // The plaintext children of a directory node: sources at the root, else the union of the
   // directory's tiers, filtered. The first tier holding a name decides for it: a name that
   // tier does not admit is not in the view, whatever later tiers hold (lookups agree).
-  Result<std::vector<Child>> children_of(const Node& dir) {
+  // `settled` (if given) is cleared as admitted() says.
+  Result<std::vector<Child>> children_of(const Node& dir, bool* settled = nullptr) {
     std::vector<Child> out;
     if (dir.kind == NodeKind::kRoot) {
       for (const auto& src : sources_) out.push_back(Child{src.name, S_IFDIR, 0});
@@ -849,7 +957,7 @@ class ReverseView final : public View {
         if (merged.count(e.name) != 0 || shadowed.count(e.name) != 0) continue;
         const std::string rel = join_rel(dir.rel, e.name);
         const mode_t type = guard_.hides((*fd)->get(), e.name) ? 0 : entry_type((*fd)->get(), e);
-        if (!admitted(src, tier, (*fd)->get(), rel, e.name, type, nullptr)) {
+        if (!admitted(src, tier, (*fd)->get(), rel, e.name, type, nullptr, settled)) {
           if (src.tiers.size() > 1) shadowed.insert(e.name);
           continue;
         }
@@ -994,6 +1102,7 @@ class ReverseView final : public View {
   // Helps seal the blocks of large reads: one thread per usable CPU besides the one serving
   // the request (none with --plain).
   util::WorkerPool pool_;
+  std::atomic<std::uint64_t>* const passes_reused_;
 };
 
 }  // namespace

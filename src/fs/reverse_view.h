@@ -8,6 +8,8 @@
 // with names, contents and targets as they are (the pass-through reference).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -29,6 +31,9 @@ struct ReverseOptions {
   // The view's own mountpoint (absolute; empty if none): never descended into, nor into any
   // other encfsr view mounted inside a source.
   std::string mountpoint;
+  // For tests: counts the passes over a directory that found the previous one still holding
+  // and served it again.
+  std::atomic<std::uint64_t>* passes_reused = nullptr;
 };
 
 // Opens every source root (throws std::runtime_error naming the path if one cannot be opened).

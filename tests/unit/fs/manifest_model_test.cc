@@ -7,6 +7,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -287,6 +289,123 @@ TEST_F(ManifestModel, AnXattrChangedSinceTheLastPassIsInTheNextManifest) {
   ASSERT_EQ(extra->xattrs.size(), 1u);
   EXPECT_EQ(extra->xattrs[0].value, "again");
   for (const Damage& d : damage) ADD_FAILURE() << describe(d.kind) << " " << d.plain_path;
+}
+
+// Everything a walk of `view` below `dir` shows, by path of shown names: each entry's inode,
+// type and attributes as readdirplus gives them (lookup_listed), and each manifest's bytes.
+// Not atimes: listing a directory may change its own.
+void walk_shown(View& view, Ino dir, const std::string& path,
+                std::map<std::string, std::string>& out) {
+  auto entries = view.list(dir);
+  ASSERT_TRUE(entries.ok()) << path;
+  for (const DirEntry& e : *entries) {
+    auto entry = view.lookup_listed(dir, e);
+    ASSERT_TRUE(entry.ok()) << path << "/" << e.name;
+    const struct stat& a = entry->attr;
+    std::string& shown = out[path + "/" + e.name];
+    for (const long long v :
+         {static_cast<long long>(entry->ino), static_cast<long long>(a.st_mode),
+          static_cast<long long>(a.st_size), static_cast<long long>(a.st_uid),
+          static_cast<long long>(a.st_gid), static_cast<long long>(a.st_mtim.tv_sec),
+          static_cast<long long>(a.st_mtim.tv_nsec), static_cast<long long>(a.st_ctim.tv_sec),
+          static_cast<long long>(a.st_ctim.tv_nsec)}) {
+      shown += std::to_string(v) + " ";
+    }
+    if (S_ISDIR(a.st_mode)) {
+      walk_shown(view, entry->ino, path + "/" + e.name, out);
+    } else if (e.name == crypto::kManifestName) {
+      auto file = view.open(entry->ino);
+      ASSERT_TRUE(file.ok());
+      std::vector<std::uint8_t> buf(static_cast<std::size_t>(a.st_size) + 1);
+      auto n = (*file)->read(0, buf);
+      ASSERT_TRUE(n.ok());
+      shown.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+    view.forget(entry->ino, 1);
+  }
+}
+
+std::map<std::string, std::string> walk_shown(View& view) {
+  std::map<std::string, std::string> out;
+  walk_shown(view, kRootIno, "", out);
+  return out;
+}
+
+// A pass over a directory whose tiers and children have not changed serves the previous pass
+// again; any change the view shows makes a new pass, so that a view that has served many
+// passes shows exactly what a new view shows. Each change is made in a directory of its own.
+TEST_F(ManifestModel, APassIsServedAgainOnlyWhileNothingItShowsHasChanged) {
+  TempDir tier2;
+  config_.sources[0].paths.push_back(tier2.path());
+  config_.sources[0].exclude_caches = true;
+  const stdfs::path src = plain_.path();
+  const std::vector<std::string> dirs = {"size", "new", "xattr", "replaced", "mode", "tag",
+                                         "untouched", "deep", "tier"};
+  for (const std::string& d : dirs) {
+    stdfs::create_directories(src / d);
+    write_file(src / d / "f", "0123456789");
+  }
+  stdfs::create_directories(src / "deep/sub");
+  stdfs::create_directories(src / "tag/cache");
+  write_file(src / "tag/cache/CACHEDIR.TAG", "Signature: not yet\n");
+  // Each directory listed once now, so that the walks below do not change their atimes.
+  for (const auto& e : stdfs::recursive_directory_iterator(src)) (void)e;
+  for (const auto& e : stdfs::recursive_directory_iterator(tier2.path())) (void)e;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // ctimes over a second old
+
+  std::atomic<std::uint64_t> reused{0};
+  ReverseOptions options;
+  options.key_file_text = "KEY\n";
+  options.passes_reused = &reused;
+  auto view = make_reverse_view(config_, *master_, std::move(options));
+  const auto first = walk_shown(*view);
+  EXPECT_EQ(reused.load(), 0u);
+  // Every directory is served again but the root (never) and "tag" (its CACHEDIR.TAG is read
+  // again at every pass): the source, "sub", the nine above and deep/sub. Anything else on the
+  // machine that touches the tree (a read sets an atime) makes new passes, so up to three walks.
+  for (int walk = 0; walk < 3 && (walk == 0 || reused.load() != 12u); ++walk) {
+    reused = 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the snapshots' ttl
+    EXPECT_EQ(walk_shown(*view), first);
+  }
+  EXPECT_EQ(reused.load(), 12u);
+
+  write_file(src / "size/f", "0123456789abc");
+  write_file(src / "new/g", "new");
+  ASSERT_EQ(::setxattr((src / "xattr/f").c_str(), "user.note", "set", 3, 0), 0);
+  write_file(src / "replaced/g", "9876543210");
+  stdfs::rename(src / "replaced/g", src / "replaced/f");
+  ASSERT_EQ(::chmod((src / "mode/f").c_str(), 0600), 0);
+  write_file(src / "tag/cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n");
+  write_file(src / "deep/sub/g", "below");
+  stdfs::create_directories(tier2.path() / "tier");
+  write_file(tier2.path() / "tier/g", "from the second tier");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  reused = 0;
+  const auto after = walk_shown(*view);
+  const auto fresh = walk_shown(*reverse());
+  EXPECT_EQ(after, fresh);
+  EXPECT_NE(after, first);
+  // The source root gained "tier" in tier 2, so the source, "size", "new", "xattr",
+  // "replaced", "mode", "tag", "deep", "deep/sub" and "tier" were listed again; at most "sub"
+  // and "untouched" were served again.
+  EXPECT_LE(reused.load(), 2u);
+  // The changes show: the cache directory left "tag"'s listing, and "new", "deep/sub" and
+  // "tier" gained an entry each.
+  const auto counts = [](const std::map<std::string, std::string>& walk) {
+    std::map<std::string, int> n;
+    for (const auto& entry : walk) ++n[entry.first.substr(0, entry.first.rfind('/'))];
+    return n;
+  };
+  const auto before_counts = counts(first), after_counts = counts(after);
+  int fewer = 0, more = 0;
+  for (const auto& [dir, n] : after_counts) {
+    if (before_counts.count(dir) == 0) continue;
+    fewer += n == before_counts.at(dir) - 1 ? 1 : 0;
+    more += n == before_counts.at(dir) + 1 ? 1 : 0;
+  }
+  EXPECT_EQ(fewer, 1);
+  EXPECT_EQ(more, 3);
 }
 
 TEST_F(ManifestModel, AnOpenManifestKeepsTheVersionItWasShownAt) {
