@@ -1,6 +1,8 @@
 // src/fs/manifest_cache.cc — see manifest_cache.h.
 #include "src/fs/manifest_cache.h"
 
+#include <cerrno>
+
 namespace encfsr::fs {
 namespace {
 
@@ -63,13 +65,50 @@ void ManifestCache::evict(Ino keep) {
 
 util::Result<SnapshotPtr> ManifestCache::for_listing(Ino dir, const SnapshotBuilder& build) {
   {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      auto it = slots_.find(dir);
+      if (it != slots_.end() && fresh(it->second)) return it->second.latest;
+      if (building_.count(dir) == 0) break;
+      built_.wait(lock);  // then fresh, unless that build failed: then this one builds
+    }
+    building_.insert(dir);
+  }
+  return build_and_store(dir, build);
+}
+
+void ManifestCache::make_ahead(Ino dir, const SnapshotBuilder& build) {
+  {
     std::lock_guard lock(mutex_);
     auto it = slots_.find(dir);
-    if (it != slots_.end() && fresh(it->second)) return it->second.latest;
+    if ((it != slots_.end() && fresh(it->second)) || building_.count(dir) != 0) return;
+    building_.insert(dir);
   }
-  auto made = build();
-  if (!made) return made;
+  (void)build_and_store(dir, build);
+}
+
+bool ManifestCache::fresh_or_building(Ino dir) {
   std::lock_guard lock(mutex_);
+  auto it = slots_.find(dir);
+  return (it != slots_.end() && fresh(it->second)) || building_.count(dir) != 0;
+}
+
+util::Result<SnapshotPtr> ManifestCache::build_and_store(Ino dir, const SnapshotBuilder& build) {
+  const auto done = [this, dir] {  // locked
+    building_.erase(dir);
+    built_.notify_all();
+  };
+  util::Result<SnapshotPtr> made = util::Errno{EIO};
+  try {
+    made = build();
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    done();
+    throw;
+  }
+  std::lock_guard lock(mutex_);
+  done();
+  if (!made) return made;
   Slot& slot = touch(dir);
   slot.made = std::chrono::steady_clock::now();
   if (slot.latest == *made) return made;  // the previous pass served again: same weight

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -26,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "crypto/manifest.h"
@@ -88,8 +90,14 @@ class ManifestCache {
                 std::size_t max_bytes);
 
   // For a listing: the latest snapshot if younger than ttl, else what `build` gives (a new
-  // snapshot, or the latest again, which is then as young as a new one).
+  // snapshot, or the latest again, which is then as young as a new one). While one thread
+  // builds a directory's snapshot, others listing it wait for that one.
   util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build);
+  // A pass ahead of a listing: as for_listing, but nothing is done (and none waits) when the
+  // directory's snapshot is younger than ttl or being built.
+  void make_ahead(Ino dir, const SnapshotBuilder& build);
+  // Whether `dir` has a snapshot younger than ttl or one being built.
+  bool fresh_or_building(Ino dir);
   // For an attribute reply of encfsr.dir: the snapshot it shows (see the file comment); made
   // now only if the directory has none.
   util::Result<SnapshotPtr> for_attr(Ino dir, const SnapshotBuilder& build);
@@ -116,12 +124,16 @@ class ManifestCache {
   // Evicts least recently used slots over the bounds, never `keep` or an open one. Locked.
   void evict(Ino keep);
   bool fresh(const Slot& slot) const;
+  // Builds and stores `dir`'s snapshot; `building_` holds `dir` already. Unlocked.
+  util::Result<SnapshotPtr> build_and_store(Ino dir, const SnapshotBuilder& build);
 
   const std::chrono::steady_clock::duration ttl_;
   const std::size_t max_dirs_;
   const std::size_t max_bytes_;
   std::mutex mutex_;
   std::unordered_map<Ino, Slot> slots_;
+  std::unordered_set<Ino> building_;  // directories whose snapshot a thread is building
+  std::condition_variable built_;     // notified when one is done
   std::list<Ino> lru_;  // most recent first
   std::size_t bytes_ = 0;
 };

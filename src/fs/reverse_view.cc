@@ -26,12 +26,16 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <system_error>
+#include <thread>
 
 #include "config/exclude_rules.h"
 #include "crypto/content_cipher.h"
@@ -48,6 +52,7 @@
 #include "src/fs/served_blocks.h"
 #include "src/util/log.h"
 #include "src/util/open_file.h"
+#include "src/util/quiet_thread.h"
 #include "src/util/worker_pool.h"
 
 namespace encfsr::fs {
@@ -68,6 +73,9 @@ constexpr std::size_t kSnapshotDirs = 1024;
 constexpr std::size_t kSnapshotBytes = std::size_t{16} << 20;
 // Long names remembered for lookups (a pair is at most about 330 bytes of strings: 5 MiB).
 constexpr std::size_t kLongNameIndexNames = 16384;
+// Directories queued for the walk-ahead thread at most (the oldest beyond are dropped): more
+// than a walk gets ahead within the snapshots' ttl.
+constexpr std::size_t kAheadDirs = 256;
 
 struct Tier {
   SharedFd root;
@@ -89,6 +97,9 @@ struct Child {
   mode_t type = 0;
   std::uint32_t tier = 0;
 };
+
+// Whether this thread is a view's walk-ahead thread (for PassCounts::ahead).
+thread_local bool t_walking_ahead = false;
 
 // Blocks one preadv of the read path fills at most (one iovec each).
 constexpr std::size_t kMaxRangeBlocks = 64;
@@ -326,7 +337,7 @@ class ReverseView final : public View {
         snapshots_(kSnapshotTtl, kSnapshotDirs, kSnapshotBytes),
         long_names_(kLongNameIndexNames),
         pool_(options.plain ? 0U : util::WorkerPool::usable_cpus() - 1U),
-        passes_reused_(options.passes_reused) {
+        counts_(options.counts) {
     content_ = std::make_unique<crypto::ContentCipher>(*keys_);
     names_ = std::make_unique<crypto::NameCipher>(*keys_, config.names);
     manifest_ = std::make_unique<crypto::ManifestCipher>(*keys_);
@@ -355,7 +366,25 @@ class ReverseView final : public View {
       sources_.push_back(std::move(state));
       ++index;
     }
+    if (options.walk_ahead && manifests_) {
+      try {
+        ahead_thread_ = util::start_quiet_thread([this] { run_ahead(); });
+      } catch (const std::system_error& e) {
+        util::log::warning(std::string("no walk-ahead thread: ") + e.what());
+      }
+    }
   }
+
+  ~ReverseView() override {
+    {
+      std::lock_guard lock(ahead_mutex_);
+      ahead_stop_ = true;
+    }
+    ahead_wake_.notify_all();
+    if (ahead_thread_.joinable()) ahead_thread_.join();
+  }
+  ReverseView(const ReverseView&) = delete;
+  ReverseView& operator=(const ReverseView&) = delete;
 
   double entry_timeout() const noexcept override { return entry_timeout_; }
   double attr_timeout() const noexcept override { return attr_timeout_; }
@@ -476,6 +505,7 @@ class ReverseView final : public View {
       auto snapshot = snapshots_.for_listing(ino, snapshot_builder(ino));
       if (!snapshot) return Errno{snapshot.error()};
       const DirSnapshot& s = **snapshot;
+      plan_ahead(ino, *dir, s);
       std::vector<DirEntry> out = s.entries;
       for (std::size_t i = 0; i < out.size(); ++i) {
         if (s.child_of[i] == DirSnapshot::kNoChild) continue;
@@ -616,9 +646,10 @@ class ReverseView final : public View {
     const SnapshotPtr previous = snapshots_.latest(dir_ino);
     if (previous && dir.kind != NodeKind::kRoot && still_holds(*previous, dir)) {
       restore_long_names(dir_ino, *previous);
-      if (passes_reused_ != nullptr) passes_reused_->fetch_add(1, std::memory_order_relaxed);
+      count_pass(&PassCounts::reused);
       return previous;
     }
+    count_pass(&PassCounts::made);
     auto snapshot = std::make_shared<DirSnapshot>();
     ::clock_gettime(CLOCK_REALTIME, &snapshot->started);
     bool settled = dir.kind != NodeKind::kRoot;
@@ -779,6 +810,68 @@ class ReverseView final : public View {
       snapshot->child_of.push_back(child_of[i]);
     }
     return SnapshotPtr(std::move(snapshot));
+  }
+
+  // Counts a pass (made or served again) for tests, and the walk-ahead thread's apart.
+  void count_pass(std::atomic<std::uint64_t> PassCounts::*which) const {
+    if (counts_ == nullptr) return;
+    (counts_->*which).fetch_add(1, std::memory_order_relaxed);
+    if (t_walking_ahead) counts_->ahead.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Queues the subdirectories listed in `s` (of directory `dir`, inode `dir_ino`) that have no
+  // fresh snapshot for the walk-ahead thread, in the listing's order and ahead of those queued
+  // before: a walk goes depth first, into the first one next.
+  void plan_ahead(Ino dir_ino, const Node& dir, const DirSnapshot& s) {
+    if (!ahead_thread_.joinable()) return;
+    std::vector<AheadDir> next;
+    for (std::size_t i = 0; i < s.entries.size(); ++i) {
+      if (s.child_of[i] == DirSnapshot::kNoChild || s.entries[i].type != S_IFDIR) continue;
+      const ListedChild& c = s.children[s.child_of[i]];
+      const Ino ino = crypto::inode_of(c.id);
+      if (snapshots_.fresh_or_building(ino)) continue;
+      if (next.size() == kAheadDirs) break;
+      AheadDir d;
+      d.ino = ino;
+      d.node.kind = NodeKind::kBacked;
+      d.node.type = S_IFDIR;
+      d.node.parent = dir_ino;
+      d.node.id = c.id;
+      d.node.source = c.source;
+      d.node.tier = c.tier;
+      d.node.rel = join_rel(dir.rel, c.name);
+      d.node.name = c.name;
+      next.push_back(std::move(d));
+    }
+    if (next.empty()) return;
+    {
+      std::lock_guard lock(ahead_mutex_);
+      ahead_.insert(ahead_.begin(), std::make_move_iterator(next.begin()),
+                    std::make_move_iterator(next.end()));
+      if (ahead_.size() > kAheadDirs) ahead_.resize(kAheadDirs);
+    }
+    ahead_wake_.notify_one();
+  }
+
+  // The walk-ahead thread: passes over queued directories until the view goes.
+  void run_ahead() noexcept {
+    t_walking_ahead = true;
+    for (;;) {
+      AheadDir next;
+      {
+        std::unique_lock lock(ahead_mutex_);
+        ahead_wake_.wait(lock, [this] { return ahead_stop_ || !ahead_.empty(); });
+        if (ahead_stop_) return;
+        next = std::move(ahead_.front());
+        ahead_.pop_front();
+      }
+      try {
+        snapshots_.make_ahead(next.ino,
+                              [&]() -> Result<SnapshotPtr> { return build_snapshot(next.ino, next.node); });
+      } catch (...) {
+        // Only a guess: a listing of the directory makes its own pass, and reports its errors.
+      }
+    }
   }
 
   // Whether `prev`, the last pass over directory `dir`, is what a pass now would give. It must
@@ -1102,7 +1195,18 @@ class ReverseView final : public View {
   // Helps seal the blocks of large reads: one thread per usable CPU besides the one serving
   // the request (none with --plain).
   util::WorkerPool pool_;
-  std::atomic<std::uint64_t>* const passes_reused_;
+  PassCounts* const counts_;
+  // The walk-ahead thread (see ReverseOptions::walk_ahead) and its queue of directories, the
+  // next first. Declared last: it stops before anything it uses goes.
+  struct AheadDir {
+    Ino ino = 0;
+    Node node;
+  };
+  std::mutex ahead_mutex_;
+  std::condition_variable ahead_wake_;
+  std::deque<AheadDir> ahead_;
+  bool ahead_stop_ = false;
+  std::thread ahead_thread_;
 };
 
 }  // namespace

@@ -19,6 +19,13 @@
 
 namespace encfsr::fs {
 
+// How the reverse view answered listings that were not fresh (see manifest_cache.h).
+struct PassCounts {
+  std::atomic<std::uint64_t> made{0};    // new passes over a source directory
+  std::atomic<std::uint64_t> reused{0};  // the previous pass served again (still_holds)
+  std::atomic<std::uint64_t> ahead{0};   // of both, those made by the walk-ahead thread
+};
+
 struct ReverseOptions {
   bool plain = false;
   // Served as "encfsr.key" at the root when the config's key_in_view is true (ignored in
@@ -31,9 +38,12 @@ struct ReverseOptions {
   // The view's own mountpoint (absolute; empty if none): never descended into, nor into any
   // other encfsr view mounted inside a source.
   std::string mountpoint;
-  // For tests: counts the passes over a directory that found the previous one still holding
-  // and served it again.
-  std::atomic<std::uint64_t>* passes_reused = nullptr;
+  // Passes over the directories a listing shows, made on a thread of their own before the
+  // tool asks (a walk descends into them next): while the tool waits on the daemon for one
+  // directory, the next ones are read from the disk.
+  bool walk_ahead = true;
+  // For tests: counts the passes over directories.
+  PassCounts* counts = nullptr;
 };
 
 // Opens every source root (throws std::runtime_error naming the path if one cannot be opened).

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -353,10 +354,12 @@ TEST_F(ManifestModel, APassIsServedAgainOnlyWhileNothingItShowsHasChanged) {
   for (const auto& e : stdfs::recursive_directory_iterator(tier2.path())) (void)e;
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // ctimes over a second old
 
-  std::atomic<std::uint64_t> reused{0};
+  PassCounts counts;
+  std::atomic<std::uint64_t>& reused = counts.reused;
   ReverseOptions options;
   options.key_file_text = "KEY\n";
-  options.passes_reused = &reused;
+  options.walk_ahead = false;  // every pass made where the walk asks for it
+  options.counts = &counts;
   auto view = make_reverse_view(config_, *master_, std::move(options));
   const auto first = walk_shown(*view);
   EXPECT_EQ(reused.load(), 0u);
@@ -392,12 +395,12 @@ TEST_F(ManifestModel, APassIsServedAgainOnlyWhileNothingItShowsHasChanged) {
   EXPECT_LE(reused.load(), 2u);
   // The changes show: the cache directory left "tag"'s listing, and "new", "deep/sub" and
   // "tier" gained an entry each.
-  const auto counts = [](const std::map<std::string, std::string>& walk) {
+  const auto children = [](const std::map<std::string, std::string>& walk) {
     std::map<std::string, int> n;
     for (const auto& entry : walk) ++n[entry.first.substr(0, entry.first.rfind('/'))];
     return n;
   };
-  const auto before_counts = counts(first), after_counts = counts(after);
+  const auto before_counts = children(first), after_counts = children(after);
   int fewer = 0, more = 0;
   for (const auto& [dir, n] : after_counts) {
     if (before_counts.count(dir) == 0) continue;
@@ -456,6 +459,84 @@ TEST(ManifestCache, KeepsBoundsAndNeverEvictsAnOpenSnapshot) {
   ASSERT_TRUE(cache.for_listing(1, builder(20)).ok());
   EXPECT_EQ((*cache.for_attr(1, builder(99)))->manifest.size(), 10u)
       << "a listing within the ttl reuses the snapshot";
+}
+
+// Two listings of one directory at once make one pass: the second waits for the first's.
+TEST(ManifestCache, AListingWaitsForThePassAnotherThreadIsMaking) {
+  ManifestCache cache(std::chrono::seconds(60), 4, 1 << 20);
+  std::atomic<int> builds{0};
+  std::promise<void> entered, go;
+  std::shared_future<void> released = go.get_future().share();
+  const auto slow = [&]() -> Result<SnapshotPtr> {
+    ++builds;
+    entered.set_value();
+    released.wait();
+    return SnapshotPtr(std::make_shared<DirSnapshot>());
+  };
+  const auto fast = [&]() -> Result<SnapshotPtr> {
+    ++builds;
+    return SnapshotPtr(std::make_shared<DirSnapshot>());
+  };
+  Result<SnapshotPtr> first = util::Errno{EIO};
+  std::thread lister([&] { first = cache.for_listing(7, slow); });
+  entered.get_future().wait();
+  EXPECT_TRUE(cache.fresh_or_building(7));
+  cache.make_ahead(7, fast);  // a pass ahead does not make a second one either
+  Result<SnapshotPtr> second = util::Errno{EIO};
+  std::thread waiter([&] { second = cache.for_listing(7, fast); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  go.set_value();
+  lister.join();
+  waiter.join();
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(builds.load(), 1);
+}
+
+// A listing queues its subdirectories for the walk-ahead thread, which makes their passes, so
+// that the walk's own listings of them find them made.
+TEST_F(ManifestModel, TheWalkAheadThreadMakesTheListedSubdirectoriesPasses) {
+  for (int i = 0; i < 5; ++i) {
+    const stdfs::path d = plain_.path() / ("d" + std::to_string(i));
+    stdfs::create_directories(d / "inner");
+    write_file(d / "f", "x");
+  }
+  PassCounts counts;
+  ReverseOptions options;
+  options.key_file_text = "KEY\n";
+  options.counts = &counts;
+  auto view = make_reverse_view(config_, *master_, std::move(options));
+  auto root = view->list(kRootIno);
+  ASSERT_TRUE(root.ok());
+  Ino source = 0;
+  for (const DirEntry& e : *root) {
+    if (e.type == S_IFDIR) source = view->lookup(kRootIno, e.name)->ino;
+  }
+  ASSERT_NE(source, 0u);
+  auto listing = view->list(source);
+  ASSERT_TRUE(listing.ok());
+  // "sub" and d0 to d4, each made by the walk-ahead thread.
+  for (int i = 0; i < 500 && counts.ahead.load() < 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(counts.ahead.load(), 6u);
+  const std::uint64_t passes = counts.made.load() + counts.reused.load();
+  int subdirs = 0;
+  for (const DirEntry& e : *listing) {
+    if (e.type != S_IFDIR) continue;
+    auto d = view->lookup(source, e.name);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(view->list(d->ino).ok());
+    ++subdirs;
+  }
+  EXPECT_EQ(subdirs, 6);
+  // Those listings found the passes made; each of d0 to d4 queued its "inner", and the
+  // walk-ahead thread made those: every pass since was its own.
+  for (int i = 0; i < 500 && counts.ahead.load() < 11; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(counts.ahead.load(), 11u);
+  EXPECT_EQ(counts.made.load() + counts.reused.load() - passes, 5u);
 }
 
 }  // namespace
