@@ -76,9 +76,9 @@ struct DirSnapshot {
   // do not show (a CACHEDIR.TAG's contents, a mount over an excluded directory, an error).
   bool settled = false;
   std::vector<TierDirStamp> tier_dirs;  // one per tier of the source, when settled
-  std::string manifest;        // the sealed manifest of these entries
-  struct timespec mtime {};    // the manifest's mtime (from its trailer)
-  uid_t uid = 0;               // owner of encfsr.dir: the directory's owner
+  std::string manifest;                 // the sealed manifest of these entries
+  struct timespec mtime {};             // the manifest's mtime (from its trailer)
+  uid_t uid = 0;                        // owner of encfsr.dir: the directory's owner
   gid_t gid = 0;
 };
 using SnapshotPtr = std::shared_ptr<const DirSnapshot>;
@@ -134,7 +134,7 @@ class ManifestCache {
   std::unordered_map<Ino, Slot> slots_;
   std::unordered_set<Ino> building_;  // directories whose snapshot a thread is building
   std::condition_variable built_;     // notified when one is done
-  std::list<Ino> lru_;  // most recent first
+  std::list<Ino> lru_;                // most recent first
   std::size_t bytes_ = 0;
 };
 

@@ -866,8 +866,8 @@ class ReverseView final : public View {
         ahead_.pop_front();
       }
       try {
-        snapshots_.make_ahead(next.ino,
-                              [&]() -> Result<SnapshotPtr> { return build_snapshot(next.ino, next.node); });
+        snapshots_.make_ahead(
+            next.ino, [&]() -> Result<SnapshotPtr> { return build_snapshot(next.ino, next.node); });
       } catch (...) {
         // Only a guess: a listing of the directory makes its own pass, and reports its errors.
       }

@@ -340,8 +340,8 @@ TEST_F(ManifestModel, APassIsServedAgainOnlyWhileNothingItShowsHasChanged) {
   config_.sources[0].paths.push_back(tier2.path());
   config_.sources[0].exclude_caches = true;
   const stdfs::path src = plain_.path();
-  const std::vector<std::string> dirs = {"size", "new", "xattr", "replaced", "mode", "tag",
-                                         "untouched", "deep", "tier"};
+  const std::vector<std::string> dirs = {"size", "new",       "xattr", "replaced", "mode",
+                                         "tag",  "untouched", "deep",  "tier"};
   for (const std::string& d : dirs) {
     stdfs::create_directories(src / d);
     write_file(src / d / "f", "0123456789");
