@@ -647,6 +647,52 @@ class StaleCacheTest(LiveCase):
                         "old ciphertext served after a reopen" if got == self.sealed(
                             "st/replaced", old) else "wrong ciphertext served after a reopen")
 
+    @deadline(60)
+    def test_directory_left_out_for_a_mount_on_it_is_listed_again_once_unmounted(self):
+        """With one_file_system, a directory with another filesystem mounted on it is left out.
+        Unmounting it changes no timestamp the view can see (not its parent's, not its own), so
+        the parent's next listing must be a new pass, not the previous one served again."""
+        if os.geteuid() != 0:
+            if mountlib.in_ci():
+                self.fail("CI=true but not root: cannot mount a tmpfs")
+            self.skipTest("needs root to mount a tmpfs")
+        src = self.work.mkdir("ofs-unmount")
+        write_file(os.path.join(src, "top"), b"top")
+        other = os.path.join(src, "other")
+        write_file(os.path.join(other, "below"), b"below")
+        mountlib.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", other])
+        mounted = True
+        try:
+            # Every timestamp over a second old, so that a pass over the source's root may be
+            # served again (what is checked here is that this one is not).
+            time.sleep(2.2)
+            m = self.mount(self.work.config([{"name": "ofs", "path": src}],
+                                            one_file_system=True))
+
+            def walk():
+                proc, took = bounded(["find", m.path], 20)
+                self.assertIsNotNone(proc, "find still running after %.0f s\n%s" % (
+                    took, m.stderr_text()))
+                self.assertEqual(proc.returncode, 0, text(proc.stderr))
+                return text(proc.stdout).splitlines()
+
+            inner = self.cipher(m.path, "ofs/other")
+            for _ in range(2):  # a pass, then (past the 1 s ttl) a pass that could be reused
+                lines = walk()
+                self.assertIn(self.cipher(m.path, "ofs/top"), lines)
+                self.assertNotIn(inner, lines)
+                time.sleep(1.2)
+            mountlib.run(["umount", other])
+            mounted = False
+            time.sleep(1.2)
+            lines = walk()
+            self.assertIn(inner, lines)
+            self.assertIn(self.cipher(m.path, "ofs/other/below"), lines)
+            self.assert_clean_unmount(m)
+        finally:
+            if mounted:
+                mountlib.run(["umount", "-l", other], check=False)
+
 
 # -------------------------------------------------------------------------- 4. nothing blocks
 
