@@ -22,7 +22,7 @@ mnt=$(mktemp -d /tmp/encfsr-walk.XXXXXX)
 pid=
 cleanup() {
   if mountpoint -q "$mnt"; then fusermount3 -u "$mnt" || umount -l "$mnt"; fi
-  [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
   rmdir "$mnt"
 }
 trap cleanup EXIT
