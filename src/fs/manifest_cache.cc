@@ -63,18 +63,25 @@ void ManifestCache::evict(Ino keep) {
   }
 }
 
-util::Result<SnapshotPtr> ManifestCache::for_listing(Ino dir, const SnapshotBuilder& build) {
+util::Result<SnapshotPtr> ManifestCache::for_listing(Ino dir, const SnapshotBuilder& build,
+                                                     bool* first) {
+  const auto served = [first](Slot& slot) {  // locked
+    if (first != nullptr) *first = !slot.listed;
+    slot.listed = true;
+    return slot.latest;
+  };
   {
     std::unique_lock lock(mutex_);
     for (;;) {
       auto it = slots_.find(dir);
-      if (it != slots_.end() && fresh(it->second)) return it->second.latest;
+      if (it != slots_.end() && fresh(it->second)) return served(it->second);
       if (building_.count(dir) == 0) break;
       built_.wait(lock);  // then fresh, unless that build failed: then this one builds
     }
     building_.insert(dir);
   }
-  return build_and_store(dir, build);
+  if (first != nullptr) *first = true;
+  return build_and_store(dir, build, true);
 }
 
 void ManifestCache::make_ahead(Ino dir, const SnapshotBuilder& build) {
@@ -84,7 +91,7 @@ void ManifestCache::make_ahead(Ino dir, const SnapshotBuilder& build) {
     if ((it != slots_.end() && fresh(it->second)) || building_.count(dir) != 0) return;
     building_.insert(dir);
   }
-  (void)build_and_store(dir, build);
+  (void)build_and_store(dir, build, false);
 }
 
 bool ManifestCache::fresh_or_building(Ino dir) {
@@ -93,7 +100,8 @@ bool ManifestCache::fresh_or_building(Ino dir) {
   return (it != slots_.end() && fresh(it->second)) || building_.count(dir) != 0;
 }
 
-util::Result<SnapshotPtr> ManifestCache::build_and_store(Ino dir, const SnapshotBuilder& build) {
+util::Result<SnapshotPtr> ManifestCache::build_and_store(Ino dir, const SnapshotBuilder& build,
+                                                         bool listing) {
   const auto done = [this, dir] {  // locked
     building_.erase(dir);
     built_.notify_all();
@@ -111,6 +119,7 @@ util::Result<SnapshotPtr> ManifestCache::build_and_store(Ino dir, const Snapshot
   if (!made) return made;
   Slot& slot = touch(dir);
   slot.made = std::chrono::steady_clock::now();
+  slot.listed = listing;
   if (slot.latest == *made) return made;  // the previous pass served again: same weight
   slot.latest = *made;
   recount(slot);
@@ -139,6 +148,7 @@ util::Result<SnapshotPtr> ManifestCache::for_attr(Ino dir, const SnapshotBuilder
   if (slot.opens > 0 && slot.reported) return slot.reported;  // opened meanwhile: keep showing it
   slot.latest = *made;
   slot.made = std::chrono::steady_clock::now();
+  slot.listed = false;
   slot.reported = slot.latest;
   recount(slot);
   evict(dir);

@@ -91,8 +91,10 @@ class ManifestCache {
 
   // For a listing: the latest snapshot if younger than ttl, else what `build` gives (a new
   // snapshot, or the latest again, which is then as young as a new one). While one thread
-  // builds a directory's snapshot, others listing it wait for that one.
-  util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build);
+  // builds a directory's snapshot, others listing it wait for that one. `first` (if given) is
+  // set when no listing was served this snapshot since it was made (or served again).
+  util::Result<SnapshotPtr> for_listing(Ino dir, const SnapshotBuilder& build,
+                                        bool* first = nullptr);
   // A pass ahead of a listing: as for_listing, but nothing is done (and none waits) when the
   // directory's snapshot is younger than ttl or being built.
   void make_ahead(Ino dir, const SnapshotBuilder& build);
@@ -111,6 +113,7 @@ class ManifestCache {
   struct Slot {
     SnapshotPtr latest;
     std::chrono::steady_clock::time_point made{};
+    bool listed = false;  // a listing was served `latest` since `made`
     SnapshotPtr reported;
     std::uint32_t opens = 0;
     std::size_t bytes = 0;  // weight of latest and reported, counted in bytes_
@@ -124,8 +127,9 @@ class ManifestCache {
   // Evicts least recently used slots over the bounds, never `keep` or an open one. Locked.
   void evict(Ino keep);
   bool fresh(const Slot& slot) const;
-  // Builds and stores `dir`'s snapshot; `building_` holds `dir` already. Unlocked.
-  util::Result<SnapshotPtr> build_and_store(Ino dir, const SnapshotBuilder& build);
+  // Builds and stores `dir`'s snapshot, for a listing or not; `building_` holds `dir` already.
+  // Unlocked.
+  util::Result<SnapshotPtr> build_and_store(Ino dir, const SnapshotBuilder& build, bool listing);
 
   const std::chrono::steady_clock::duration ttl_;
   const std::size_t max_dirs_;

@@ -502,10 +502,11 @@ class ReverseView final : public View {
     if (!dir) return Errno{dir.error()};
     if (dir->type != S_IFDIR) return Errno{ENOTDIR};
     if (manifests_) {
-      auto snapshot = snapshots_.for_listing(ino, snapshot_builder(ino));
+      bool first = false;
+      auto snapshot = snapshots_.for_listing(ino, snapshot_builder(ino), &first);
       if (!snapshot) return Errno{snapshot.error()};
       const DirSnapshot& s = **snapshot;
-      plan_ahead(ino, *dir, s);
+      if (first) plan_ahead(ino, *dir, s);  // later listings of it would queue nothing new
       std::vector<DirEntry> out = s.entries;
       for (std::size_t i = 0; i < out.size(); ++i) {
         if (s.child_of[i] == DirSnapshot::kNoChild) continue;
@@ -821,7 +822,8 @@ class ReverseView final : public View {
 
   // Queues the subdirectories listed in `s` (of directory `dir`, inode `dir_ino`) that have no
   // fresh snapshot for the walk-ahead thread, in the listing's order and ahead of those queued
-  // before: a walk goes depth first, into the first one next.
+  // before: a walk goes depth first, into the first one next. Called for the first listing
+  // served from a pass, so repeated listings of a directory cost nothing here.
   void plan_ahead(Ino dir_ino, const Node& dir, const DirSnapshot& s) {
     if (!ahead_thread_.joinable()) return;
     std::vector<AheadDir> next;

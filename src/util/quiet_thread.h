@@ -1,8 +1,9 @@
 // src/util/quiet_thread.h — threads that take no signals.
 //
-// Helper threads (the worker pool's, restore's chunk writer, the session's evictor) start with
-// every signal blocked, so that SIGINT, SIGTERM and the like reach the threads that expect
-// them: the FUSE loop, which ends the session, or restore's cleanup handler.
+// Helper threads (the worker pool's, restore's chunk writer, the session's evictor, the reverse
+// view's walk-ahead thread) start with every signal blocked, so that SIGINT, SIGTERM and the
+// like reach the threads that expect them: the FUSE loop, which ends the session, or restore's
+// cleanup handler.
 #pragma once
 
 #include <functional>

@@ -493,6 +493,25 @@ TEST(ManifestCache, AListingWaitsForThePassAnotherThreadIsMaking) {
   EXPECT_EQ(builds.load(), 1);
 }
 
+// for_listing says whether a listing is the first served from a pass: the one that made it, or
+// the first after a pass made ahead; not the ones after.
+TEST(ManifestCache, TellsTheFirstListingOfEachPass) {
+  ManifestCache cache(std::chrono::seconds(60), 4, 1 << 20);
+  const auto build = []() -> Result<SnapshotPtr> {
+    return SnapshotPtr(std::make_shared<DirSnapshot>());
+  };
+  bool first = false;
+  ASSERT_TRUE(cache.for_listing(1, build, &first).ok());
+  EXPECT_TRUE(first);
+  ASSERT_TRUE(cache.for_listing(1, build, &first).ok());
+  EXPECT_FALSE(first);
+  cache.make_ahead(2, build);
+  ASSERT_TRUE(cache.for_listing(2, build, &first).ok());
+  EXPECT_TRUE(first);
+  ASSERT_TRUE(cache.for_listing(2, build, &first).ok());
+  EXPECT_FALSE(first);
+}
+
 // A listing queues its subdirectories for the walk-ahead thread, which makes their passes, so
 // that the walk's own listings of them find them made.
 TEST_F(ManifestModel, TheWalkAheadThreadMakesTheListedSubdirectoriesPasses) {
